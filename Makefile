@@ -1,0 +1,57 @@
+# The two set-up commands of the README are `make demo` and `make test`.
+# Both bootstrap uv with pip when it is missing and install the locked dependencies.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+export UV_COMPILE_BYTECODE := 1
+export UV_LINK_MODE := copy
+RUN := $(UV) run --locked --no-sync
+
+.PHONY: demo test check install uv system-packages messages format
+
+demo: install
+	$(RUN) amargah demo
+
+test: install system-packages
+	$(RUN) pytest
+
+check: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) lint-imports
+	$(RUN) amargah manage check --fail-level WARNING
+	$(RUN) amargah manage makemigrations --check --dry-run
+
+install: uv .venv/.synced node_modules/.installed
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+	  $(PYTHON) -m pip install --user --quiet uv || \
+	  $(PYTHON) -m pip install --user --quiet --break-system-packages uv
+
+.venv/.synced: pyproject.toml uv.lock
+	$(UV) sync --locked
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); the catalog test
+# runs makemessages, which needs GNU gettext.
+system-packages:
+	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium gettext; }
+
+# Re-extract the message catalogs (needs GNU gettext) and compile them (pure Python).
+messages: install
+	cd src/amargah && ../../$(RUN) amargah manage makemessages -l fa -l en --no-obsolete \
+	  --ignore 'stats/*' --ignore 'formats/*' --ignore 'demo/*'
+	$(RUN) python -m amargah.core.catalogs
+
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .

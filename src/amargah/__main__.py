@@ -1,0 +1,3 @@
+from amargah.cli import main
+
+main()

@@ -1,0 +1,181 @@
+"""The ``amargah`` command: the demo office, the demo world and the statistical tools.
+
+Commands that need Django set it up themselves; a configuration error is
+printed as one line naming the variable to set, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+app = typer.Typer(
+    name="amargah",
+    help="Amargah: the software of the Semnan Province statistics office.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+DEFAULT_SETTINGS = "amargah.config.settings.local"
+DEMO_USERNAME = "admin"
+
+
+def setup_django() -> None:
+    """Configure Django from the environment, or stop with a one-line message."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        console.print(f"amargah: configuration error: {error}", markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def _data_dir() -> Path:
+    from amargah.config.env import data_dir
+
+    return data_dir()
+
+
+@app.command(
+    "manage",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (amargah manage migrate, …)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["amargah manage", *ctx.args])
+
+
+@app.command("demo-world")
+def demo_world(
+    *,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if already built.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the generator.")] = 1405,
+    scale: Annotated[float, typer.Option(help="Population scale; 1.0 is ~0.7 million.")] = 1.0,
+) -> None:
+    """Build the synthetic Semnan Province: census, sampling frame and labour-force survey."""
+    from amargah.demo.world import build_world, load_manifest
+
+    out_dir = _data_dir() / "demo-world"
+    existing = load_manifest(out_dir)
+    if existing is not None and not force and existing.seed == seed and existing.scale == scale:
+        console.print(f"Demo world already built in {out_dir}; use --force to rebuild.")
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("Demo world", total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            progress.update(task, description=step, completed=fraction)
+
+        manifest = build_world(out_dir, seed=seed, scale=scale, progress=report)
+    console.print(f"Demo world built in {out_dir}: {manifest.rows['census_persons']:,} persons.")
+
+
+def ensure_demo_staff(data_dir: Path) -> tuple[str, str]:
+    """Create the demo staff account once; return its username and password.
+
+    The password is random per installation and kept in the data directory, so
+    ``make demo`` can print the same login every time it starts.
+    """
+    from django.contrib.auth import get_user_model
+
+    secret_file = data_dir / "demo-login.txt"
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=DEMO_USERNAME).first()
+    if user is not None and secret_file.exists():
+        return DEMO_USERNAME, secret_file.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(12)
+    if user is None:
+        user = user_model(username=DEMO_USERNAME, is_staff=True, is_superuser=True)
+    user.set_password(password)
+    user.save()
+    secret_file.write_text(password + "\n", encoding="utf-8")
+    secret_file.chmod(0o600)
+    return DEMO_USERNAME, password
+
+
+@app.command("demo")
+def demo(
+    *,
+    address: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1:8000",
+    serve_site: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server after set-up.")
+    ] = True,
+) -> None:
+    """Set up the demo office (migrate, demo world, staff login) and serve it."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    demo_world(force=False, seed=1405, scale=1.0)
+    username, password = ensure_demo_staff(_data_dir())
+    console.print(f"Staff login: {username} / {password}  (http://{address}/staff/)")
+    if serve_site:
+        serve(address=address)
+
+
+@app.command("serve")
+def serve(
+    *,
+    address: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1:8000",
+) -> None:
+    """Run the web server and the background worker together; Ctrl-C stops both."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS),
+    }
+    base = [sys.executable, "-m", "amargah", "manage"]
+    children = [
+        subprocess.Popen([*base, "runserver", address, "--noreload"], env=env),  # noqa: S603
+        subprocess.Popen([*base, "db_worker", "--interval", "1"], env=env),  # noqa: S603
+    ]
+    console.print(f"Amargah is serving on http://{address}/ with a background worker.")
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [child.returncode for child in children if child.returncode not in (0, None, -2)]
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    """Entry point of the ``amargah`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Settings shared by every deployment of Amargah; values come from the environment.
+
+See ``amargah.config.env`` for the variables. ``local`` (the default, used by
+``make demo``), ``test`` and ``production`` build on this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from amargah.config import env
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+# The repository root in a source checkout; npm assets are installed there.
+PROJECT_DIR = PACKAGE_DIR.parents[1]
+DATA_DIR = env.data_dir()
+STORE_DIR = DATA_DIR / "store"
+DEMO_WORLD_DIR = DATA_DIR / "demo-world"
+NODE_MODULES = Path(env.env_str("AMARGAH_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
+
+DEFAULT_SECRET_KEY = "insecure-amargah-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env.env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = env.env_bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "amargah.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "amargah.core.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "amargah.config.urls"
+WSGI_APPLICATION = "amargah.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "amargah.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database(DATA_DIR / "amargah.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CACHES = {"default": env.cache(DATA_DIR)}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Persian first: the site speaks Persian unless the visitor chose English.
+LANGUAGE_CODE = "fa"
+LANGUAGES = [("fa", _("Persian")), ("en", _("English"))]
+LANGUAGES_BIDI = ["fa"]
+LOCALE_PATHS = [Path(env.env_str("AMARGAH_LOCALE_DIR", str(PACKAGE_DIR / "locale")))]
+LANGUAGE_COOKIE_NAME = "amargah_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+TIME_ZONE = "Asia/Tehran"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# npm packages ship ready-made dist/ folders; they are served under vendor/ as they are.
+VENDOR_ASSETS = {
+    "bootstrap": NODE_MODULES / "bootstrap" / "dist",
+    "htmx": NODE_MODULES / "htmx.org" / "dist",
+    "vazirmatn": NODE_MODULES / "vazirmatn",
+}
+STATICFILES_DIRS = [
+    (f"vendor/{name}", str(path)) for name, path in VENDOR_ASSETS.items() if path.is_dir()
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve straight from the finders so the demo needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+
+LOGIN_URL = "admin:login"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "amargah.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

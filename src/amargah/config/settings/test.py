@@ -1,0 +1,16 @@
+"""Settings for the test suite: the environment's database, tasks run at once."""
+
+from amargah.config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Tests never write into the working data directory.
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+DATA_DIR = Path(tempfile.mkdtemp(prefix="amargah-test-"))
+STORE_DIR = DATA_DIR / "store"
+DEMO_WORLD_DIR = DATA_DIR / "demo-world"
+MEDIA_ROOT = DATA_DIR / "media"
+STATIC_ROOT = DATA_DIR / "static"

@@ -1,0 +1,16 @@
+"""The site's URL map: each app mounts its own urls module here."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from amargah.core import health
+
+urlpatterns = [
+    path("", include("amargah.core.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("staff/", admin.site.urls),
+]

@@ -1,0 +1,48 @@
+"""Template filters for Persian-first pages: Jalali dates, Persian digits, numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils.translation import get_language
+
+from amargah.core import dates
+from amargah.core.persian import to_persian_digits
+
+register = template.Library()
+
+
+def _language() -> str:
+    return (get_language() or "fa").split("-")[0]
+
+
+@register.filter
+def jdate(value: dt.date | dt.datetime | None) -> str:
+    """A date: Jalali with Persian digits in Persian, Gregorian in English."""
+    return "" if value is None else dates.format_date(value, _language())
+
+
+@register.filter
+def jdate_weekday(value: dt.date | dt.datetime | None) -> str:
+    """A date with its weekday name."""
+    return "" if value is None else dates.format_date(value, _language(), weekday=True)
+
+
+@register.filter
+def jdatetime(value: dt.datetime | None) -> str:
+    """A moment: local date and time."""
+    return "" if value is None else dates.format_datetime(value, _language())
+
+
+@register.filter
+def digits(value: object) -> str:
+    """Any text with Persian digits when the page is Persian."""
+    text = str(value)
+    return to_persian_digits(text) if _language() == "fa" else text
+
+
+@register.filter
+def number(value: int | float | None, decimals: int = 0) -> str:
+    """A number with thousands separators, in the page's digits."""
+    return "" if value is None else dates.format_number(value, _language(), decimals=decimals)
