@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from amargah.config import env
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -36,6 +34,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "amargah.core",
+    "captcha",
+    "amargah.desk",
+    "amargah.status",
 ]
 
 MIDDLEWARE = [
@@ -85,9 +86,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Persian first: the site speaks Persian unless the visitor chose English.
 LANGUAGE_CODE = "fa"
-LANGUAGES = [("fa", _("Persian")), ("en", _("English"))]
+# Each language is named in itself, as the language switch shows it.
+LANGUAGES = [("fa", "فارسی"), ("en", "English")]
 LANGUAGES_BIDI = ["fa"]
-LOCALE_PATHS = [Path(env.env_str("AMARGAH_LOCALE_DIR", str(PACKAGE_DIR / "locale")))]
+# Every app keeps its own catalog in <app>/locale, found through INSTALLED_APPS.
+LOCALE_PATHS: list[Path] = []
 LANGUAGE_COOKIE_NAME = "amargah_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -137,3 +140,40 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Service desk
+# Rate limits count in the default cache, which every worker shares (the database
+# cache unless CACHE_URL names Redis). django-ratelimit warns (W001) on any cache but
+# Memcached and django_redis; the database cache is shared, so the warning is silenced.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "amargah.desk.views.rate_limited"
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+DESK_RATE_SUBMIT = env.env_str("DESK_RATE_SUBMIT", "10/h")
+DESK_RATE_LOOKUP = env.env_str("DESK_RATE_LOOKUP", "5/m")
+DESK_RATE_LOOKUP_PER_CODE = env.env_str("DESK_RATE_LOOKUP_PER_CODE", "10/d")
+# The offline image CAPTCHA asks a sum; answers in Persian digits are normalised first.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_LENGTH = 2
+CAPTCHA_TIMEOUT = 20  # minutes
+# A public form filled faster than this (seconds) is a robot's; older than the maximum
+# age (seconds) it is stale and shown again.
+DESK_FORM_MIN_SECONDS = int(env.env_str("DESK_FORM_MIN_SECONDS", "3"))
+DESK_FORM_MAX_SECONDS = int(env.env_str("DESK_FORM_MAX_SECONDS", str(2 * 3600)))
+# Attachments: at most this many bytes each, with these file name extensions.
+DESK_ATTACHMENT_MAX_BYTES = int(env.env_str("DESK_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+DESK_ATTACHMENT_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "csv", "xlsx", "docx", "txt")
+# Notifications: the SMS backend is a class path, like Django's EMAIL_BACKEND. The file
+# backend writes each message to DESK_SMS_FILE_DIR (demo and development); the HTTP
+# backend posts to the provider's endpoint.
+DESK_SMS_BACKEND = env.env_str("DESK_SMS_BACKEND", "amargah.desk.notifications.FileSmsBackend")
+DESK_SMS_FILE_DIR = DATA_DIR / "outbox" / "sms"
+DESK_SMS_HTTP_URL = env.env_str("DESK_SMS_HTTP_URL", "")
+DESK_SMS_HTTP_TOKEN = env.env_str("DESK_SMS_HTTP_TOKEN", "")
+DESK_SMS_SENDER = env.env_str("DESK_SMS_SENDER", "")
+EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "outbox" / "mail"
+DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "desk@amargah.invalid")
+# Sends that fail are retried this many times, with growing delays, before giving up.
+DESK_NOTIFY_MAX_ATTEMPTS = 5
+# The public address printed in SMS and e-mail links (no trailing slash).
+DESK_PUBLIC_URL = env.env_str("DESK_PUBLIC_URL", "http://127.0.0.1:8000")
