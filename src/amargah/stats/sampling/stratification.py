@@ -82,7 +82,8 @@ def stratified(
     -------
     pyarrow.Table
         The selected rows in frame order, plus ``stratum`` (the stratum value; not
-        repeated when the strata column is already called ``stratum``), ``prob``,
+        repeated when the strata column is already called ``stratum`` or
+        ``stratum{suffix}``), ``prob``,
         ``weight`` and ``fpc`` (the number of frame rows in the row's stratum).
 
     Examples
@@ -144,7 +145,7 @@ def stratified(
     rows = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
     prob_all = np.concatenate(probs) if probs else np.empty(0)
     columns: dict[str, np.ndarray | pa.Array] = {}
-    if not (strata == "stratum" and suffix == ""):
+    if strata not in ("stratum", f"stratum{suffix}"):
         columns["stratum"] = labels_column.combine_chunks().take(pa.array(rows, type=pa.int64()))
     columns["prob"] = prob_all
     columns["weight"] = 1.0 / prob_all
