@@ -1,0 +1,770 @@
+"""The survey design: how the sample was drawn, built once and never changed.
+
+A `Design` names the columns of the microdata that carry the sampling structure (the
+clusters of each stage, the strata, the weights or selection probabilities and the
+finite population corrections), checks them, and computes once the small table of
+sampling units that every variance calculation reuses. Estimators are methods of the
+design and return frozen `Estimates`; they never drop rows from the design: domains are
+formed by zeroing rows outside them, so PSU counts stay those of the whole sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from amargah.stats.engine import Engine, default_engine, fresh_name
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
+from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
+from amargah.stats.results import Estimates
+
+LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
+
+# name of the column holding the position of each row in the data (0-based); used as
+# the unit when every row is its own PSU and to report offending rows
+ROW_COLUMN = "amargah_row"
+UNIT_COLUMN = "amargah_unit"
+_SHOWN_ROWS = 5
+
+
+@runtime_checkable
+class ArrowStreamable(Protocol):
+    """Anything exporting the Arrow C stream interface (pandas, Polars, DuckDB, ...)."""
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any: ...
+
+
+DataSource: TypeAlias = str | Path | pa.Table | ArrowStreamable
+
+
+def is_numeric(data_type: pa.DataType) -> bool:
+    """Whether an Arrow type holds numbers an estimator can sum (booleans do not count)."""
+    return bool(
+        pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or pa.types.is_decimal(data_type)
+    )
+
+
+@dataclass(frozen=True)
+class Units:
+    """The finest sampling units of a design and their place in each stage.
+
+    Attributes
+    ----------
+    relation
+        Name, in the engine, of the table mapping key columns ``k0, k1, ...`` to the
+        unit index column ``amargah_unit``.
+    key_columns
+        Data columns whose values identify a unit, in the order of ``k0, k1, ...``.
+    stages
+        Stage structure used for the variance (only the first without fpc).
+    weight_factor
+        Per unit, the weight derived from the fpc when neither weights nor
+        probabilities are given; ones otherwise.
+    count
+        Number of units.
+    """
+
+    relation: str
+    key_columns: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    weight_factor: FloatArray
+    count: int
+
+
+class Design:
+    """A survey design over microdata, in the terms of R's ``svydesign``.
+
+    Parameters
+    ----------
+    data
+        A Parquet or CSV path, a ``pyarrow.Table``, or any object with
+        ``__arrow_c_stream__`` (for instance a pandas or Polars data frame).
+    ids
+        Cluster columns, one per stage, as ``"psu"`` or ``"dnum+snum"``; ``"1"`` (the
+        default) when every row is its own PSU.
+    strata
+        Stratum column(s), one per stage as ``"s1+s2"``; ``None`` for no strata.
+    weights
+        Sampling weight column (inverse selection probability, persons per row).
+    probs
+        Selection probability column, instead of ``weights``.
+    fpc
+        Finite population correction per stage, ``"fpc1+fpc2"``: population sizes (all
+        values ≥ 1) or sampling fractions (all ≤ 1). Without it, the variance uses the
+        with-replacement approximation at the first stage; with it, every stage adds
+        its variance. When neither weights nor probabilities are given, weights are
+        derived from it (population size over sample size, multiplied over stages).
+    nest
+        Whether cluster identifiers are only unique within strata (R's ``nest=TRUE``).
+    lonely_psu
+        A stratum with a single PSU: ``"fail"`` (the default, an error), ``"remove"``,
+        ``"adjust"``, ``"average"`` or ``"certainty"``, as R's ``survey.lonely.psu``.
+    engine
+        The engine that scans the data; the process-wide embedded DuckDB by default.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> data = pa.table({"stratum": [1, 1, 2, 2], "y": [1.0, 2.0, 3.0, 5.0],
+    ...                  "w": [10.0, 10.0, 20.0, 20.0]})
+    >>> design = Design(data, strata="stratum", weights="w")
+    >>> round(design.total("y")[0].estimate, 6)
+    190.0
+    """
+
+    __slots__ = (
+        "_columns",
+        "_engine",
+        "_engine_names",
+        "_fpc",
+        "_ids",
+        "_lonely_psu",
+        "_nest",
+        "_probs",
+        "_rows",
+        "_schema",
+        "_source",
+        "_strata",
+        "_units",
+        "_weights",
+    )
+
+    _columns: frozenset[str]
+    _engine: Engine
+    _engine_names: dict[str, str]
+    _fpc: tuple[str, ...]
+    _ids: tuple[str, ...]
+    _lonely_psu: LonelyPSU
+    _nest: bool
+    _probs: str | None
+    _rows: int
+    _schema: pa.Schema
+    _source: str
+    _strata: tuple[str, ...]
+    _units: Units
+    _weights: str | None
+
+    def __init__(
+        self,
+        data: DataSource,
+        *,
+        ids: str | Sequence[str] | None = "1",
+        strata: str | Sequence[str] | None = None,
+        weights: str | None = None,
+        probs: str | None = None,
+        fpc: str | Sequence[str] | None = None,
+        nest: bool = False,
+        lonely_psu: LonelyPSU = "fail",
+        engine: Engine | None = None,
+    ) -> None:
+        if lonely_psu not in LONELY_PSU_OPTIONS:
+            raise SurveyInputError(
+                f"lonely_psu must be one of {', '.join(LONELY_PSU_OPTIONS)}, not {lonely_psu!r}"
+            )
+        if weights is not None and probs is not None:
+            raise SurveyInputError("give weights or probs, not both")
+        self._set("_engine", engine if engine is not None else default_engine())
+        self._set("_ids", parse_terms(ids))
+        self._set("_strata", parse_terms(strata))
+        self._set("_fpc", parse_terms(fpc))
+        self._set("_weights", weights)
+        self._set("_probs", probs)
+        self._set("_nest", bool(nest))
+        self._set("_lonely_psu", lonely_psu)
+        source, rows, engine_names = _register(self._engine, data)
+        self._set("_source", source)
+        self._set("_rows", rows)
+        self._set("_engine_names", engine_names)
+        schema = self._engine.schema(source)
+        self._set("_schema", schema)
+        self._set("_columns", frozenset(engine_names))
+        self._validate_columns()
+        self._set("_units", self._build_units())
+
+    # -- immutability ---------------------------------------------------------------
+
+    def _set(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Design is immutable; build a new one instead")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a Design is immutable")
+
+    def __repr__(self) -> str:
+        parts = [f"ids={'+'.join(self._ids) or '1'!r}"]
+        if self._strata:
+            parts.append(f"strata={'+'.join(self._strata)!r}")
+        if self._weights:
+            parts.append(f"weights={self._weights!r}")
+        if self._probs:
+            parts.append(f"probs={self._probs!r}")
+        if self._fpc:
+            parts.append(f"fpc={'+'.join(self._fpc)!r}")
+        return f"Design({', '.join(parts)}, rows={self._rows}, psus={self.psu_count})"
+
+    # -- public description ---------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The engine that scans the data."""
+        return self._engine
+
+    @property
+    def source(self) -> str:
+        """Name of the data relation in the engine."""
+        return self._source
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """Column names of the data."""
+        return self._columns
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows (sample records) in the data."""
+        return self._rows
+
+    @property
+    def psu_count(self) -> int:
+        """Number of first-stage sampling units."""
+        return self._units.stages[0].n_clusters
+
+    @property
+    def stratum_count(self) -> int:
+        """Number of first-stage strata."""
+        return self._units.stages[0].n_strata
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: first-stage PSUs minus strata (R's ``degf``)."""
+        return self.psu_count - self.stratum_count
+
+    @property
+    def lonely_psu(self) -> LonelyPSU:
+        """The lonely-PSU rule of this design."""
+        return self._lonely_psu
+
+    @property
+    def units(self) -> Units:
+        """The finest sampling units and the stage structure (used by estimators)."""
+        return self._units
+
+    def data_type(self, column: str) -> pa.DataType:
+        """Arrow type of a data column."""
+        self.require_column(column)
+        return self._schema.field(self._engine_names[column]).type
+
+    def column(self, name: str) -> exp.Column:
+        """Reference to a data column in the engine's SQL (names are always quoted)."""
+        if name == ROW_COLUMN:
+            return quoted_column(ROW_COLUMN)
+        self.require_column(name)
+        return quoted_column(self._engine_names[name])
+
+    def number(self, name: str) -> exp.Expr:
+        """``CAST(column AS DOUBLE)``: sums of products must not overflow integers."""
+        return exp.cast(self.column(name), exp.DataType.build("double"))
+
+    def require_column(self, column: str) -> None:
+        """Raise a clear error when ``column`` is not in the data."""
+        if column not in self._columns:
+            raise SurveyInputError("no such column in the data", column=column)
+
+    def weight_expression(self) -> exp.Expr:
+        """The row weight as an SQL expression (1 when weights come from the fpc)."""
+        if self._weights is not None:
+            return self.number(self._weights)
+        if self._probs is not None:
+            return exp.Div(this=exp.Literal.number(1.0), expression=self.number(self._probs))
+        return exp.Literal.number(1.0)
+
+    def condition(self, condition: Condition) -> exp.Expr:
+        """Parse and check a domain condition against the data's columns."""
+        return parse_condition(condition, columns=self._engine_names)
+
+    def first_rows(self, condition: exp.Expr) -> list[int]:
+        """Row numbers (from 1) of the first rows where ``condition`` holds."""
+        row = exp.column(ROW_COLUMN, quoted=True)
+        query = (
+            exp.select(row)
+            .from_(exp.to_table(self._source))
+            .where(condition)
+            .order_by(row)
+            .limit(_SHOWN_ROWS)
+        )
+        result = self._engine.execute(query)
+        return [int(v) + 1 for v in result.column(0).to_pylist()]
+
+    # -- estimators -----------------------------------------------------------------
+
+    def total(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Estimated population totals (R's ``svytotal``), optionally by domains.
+
+        Parameters
+        ----------
+        variables
+            Column(s) to total. A categorical (text or boolean) column gives one row per
+            level: the estimated number of population units at that level.
+        by
+            Domain column(s): one estimate per combination of their values.
+        where
+            Domain condition (``"age >= 15"`` or ``{"sex": "F"}``); rows outside it are
+            kept in the design with zero contribution.
+        na_rm
+            Treat rows with a missing value as outside the domain (R's ``na.rm=TRUE``).
+            Without it, a missing value in a domain is an error.
+        level
+            Confidence level of the Wald interval.
+
+        Returns
+        -------
+        Estimates
+            One row per variable (level) and domain; totals in the variable's unit
+            times population units.
+        """
+        from amargah.stats.estimation.taylor import estimate_linear
+
+        return estimate_linear(
+            self, "total", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Estimated population means of numeric columns (R's ``svymean``).
+
+        Parameters are as for `total`; the estimate is in the variable's unit.
+        """
+        from amargah.stats.estimation.taylor import estimate_linear
+
+        return estimate_linear(
+            self, "mean", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def proportion(
+        self,
+        variable: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Estimated share of the population at each level of a variable.
+
+        As R's ``svymean`` of a factor: one row per level, the term is the level; the
+        estimate is a fraction in [0, 1]. Other parameters are as for `total`.
+        """
+        from amargah.stats.estimation.taylor import estimate_linear
+
+        return estimate_linear(
+            self, "proportion", [variable], by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def ratio(
+        self,
+        numerator: str,
+        denominator: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Estimated ratio of two population totals (R's ``svyratio``).
+
+        The variable of each row is ``"numerator/denominator"``; the estimate is in
+        the numerator's unit per denominator unit. Other parameters are as for `total`.
+        """
+        from amargah.stats.estimation.taylor import estimate_ratio
+
+        return estimate_ratio(
+            self, numerator, denominator, by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    # -- construction ---------------------------------------------------------------
+
+    def _validate_columns(self) -> None:
+        named = [*self._ids, *self._strata, *self._fpc]
+        named += [c for c in (self._weights, self._probs) if c is not None]
+        for column in named:
+            self.require_column(column)
+        for column in [*self._fpc, *(c for c in (self._weights, self._probs) if c)]:
+            if not is_numeric(self.data_type(column)):
+                raise SurveyInputError(
+                    f"must be numeric, but is {self.data_type(column)}", column=column
+                )
+        stages = max(len(self._ids), 1)
+        if len(self._strata) > stages:
+            raise SurveyInputError(
+                f"{len(self._strata)} strata columns for {stages} stage(s) of clusters"
+            )
+        if self._fpc and len(self._fpc) != stages:
+            raise SurveyInputError(
+                f"fpc gives {len(self._fpc)} column(s) for {stages} stage(s); give one per stage"
+            )
+        checks: list[tuple[str, exp.Expr, str]] = []
+        for column in [*self._ids, *self._strata, *self._fpc]:
+            checks.append((column, self.column(column).is_(exp.Null()), "missing values"))
+        for column in self._fpc:
+            checks.append(
+                (
+                    column,
+                    exp.LTE(this=self.column(column), expression=exp.Literal.number(0)),
+                    "finite population correction must be positive",
+                )
+            )
+        if self._weights is not None:
+            w = self.column(self._weights)
+            checks.append((self._weights, w.is_(exp.Null()), "missing weights"))
+            checks.append(
+                (
+                    self._weights,
+                    exp.LT(this=w, expression=exp.Literal.number(0)),
+                    "negative weights",
+                )
+            )
+        if self._probs is not None:
+            p = self.column(self._probs)
+            checks.append((self._probs, p.is_(exp.Null()), "missing probabilities"))
+            checks.append(
+                (
+                    self._probs,
+                    exp.or_(
+                        exp.LTE(this=p, expression=exp.Literal.number(0)),
+                        exp.GT(this=p, expression=exp.Literal.number(1)),
+                    ),
+                    "selection probabilities must be in (0, 1]",
+                )
+            )
+        if not checks:
+            return
+        counts = exp.select(
+            *(
+                exp.func(
+                    "sum", exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
+                ).as_(f"c{i}")
+                for i, (_, cond, _) in enumerate(checks)
+            )
+        ).from_(exp.to_table(self._source))
+        result = self._engine.execute(counts).to_pylist()[0]
+        for i, (column, cond, message) in enumerate(checks):
+            if result[f"c{i}"]:
+                raise SurveyInputError(message, column=column, rows=self.first_rows(cond))
+
+    def _build_units(self) -> Units:
+        # the finest unit is the last-stage cluster; every row when ids is "1"
+        key_columns = list(dict.fromkeys([*self._strata, *(self._ids or (ROW_COLUMN,))]))
+        keys = [self.column(c).as_(f"k{i}") for i, c in enumerate(key_columns)]
+        fpc_bounds = []
+        for j, column in enumerate(self._fpc):
+            fpc_bounds.append(exp.func("min", self.number(column)).as_(f"fmin{j}"))
+            fpc_bounds.append(exp.func("max", self.number(column)).as_(f"fmax{j}"))
+        query = (
+            exp.select(
+                *keys,
+                *fpc_bounds,
+                exp.func("min", exp.column(ROW_COLUMN, quoted=True)).as_("first_row"),
+            )
+            .from_(exp.to_table(self._source))
+            .group_by(*(self.column(c) for c in key_columns))
+        )
+        table = self._engine.execute(query)
+        # the unit order follows the first row of each unit, so that unit numbers are
+        # stable across runs
+        table = table.sort_by("first_row")
+        count = table.num_rows
+        if count == 0:
+            raise SurveyInputError("the data has no rows")
+        codes = {c: _codes(table.column(f"k{i}")) for i, c in enumerate(key_columns)}
+        first_row = np.asarray(table.column("first_row").to_numpy(), dtype=np.int64)
+        n_stages = max(len(self._ids), 1)
+        ids = list(self._ids) or [ROW_COLUMN]
+        zeros = np.zeros(count, dtype=np.int64)
+
+        def stratum_codes(stage: int) -> IntArray:
+            return codes[self._strata[stage]] if stage < len(self._strata) else zeros
+
+        stages: list[Stage] = []
+        sample_sizes: list[FloatArray] = []  # per unit, per stage
+        population_sizes: list[FloatArray] = []
+        previous_cluster = zeros
+        for s in range(n_stages):
+            cluster_parts = [codes[c] for c in ids[: s + 1]]
+            if self._nest:
+                cluster_parts = [stratum_codes(t) for t in range(min(s + 1, len(self._strata)))]
+                cluster_parts += [codes[c] for c in ids[: s + 1]]
+            cluster = _combine(cluster_parts)
+            stratum = _combine([stratum_codes(s), previous_cluster])
+            if s == 0 and self._strata and not self._nest:
+                _check_nested(cluster, stratum, table, key_columns, ids[0], first_row)
+            n_clusters = int(cluster.max()) + 1
+            cluster_stratum = np.zeros(n_clusters, dtype=np.int64)
+            cluster_stratum[cluster] = stratum
+            n_strata = int(stratum.max()) + 1
+            sample = np.bincount(cluster_stratum, minlength=n_strata).astype(float)
+            parent = np.zeros(n_strata, dtype=np.int64)
+            parent[stratum] = previous_cluster
+            population = np.full(n_strata, np.inf)
+            if self._fpc:
+                population = self._population_sizes(
+                    s, table, stratum, sample, first_row, fpc_all=self._fpc_kind(table)
+                )
+            stages.append(Stage(cluster, cluster_stratum, parent, sample, population))
+            sample_sizes.append(sample[stratum])
+            population_sizes.append(population[stratum])
+            previous_cluster = cluster
+        if self._lonely_psu == "fail":
+            self._check_lonely(stages if self._fpc else stages[:1], first_row)
+        weight_factor = np.ones(count)
+        if self._weights is None and self._probs is None and self._fpc:
+            for sample, population in zip(sample_sizes, population_sizes, strict=True):
+                weight_factor = weight_factor * population / sample
+        relation = fresh_name("units")
+        unit_table = table.select([f"k{i}" for i in range(len(key_columns))]).append_column(
+            UNIT_COLUMN, pa.array(np.arange(count, dtype=np.int64))
+        )
+        self._engine.register_arrow(relation, unit_table)
+        return Units(
+            relation=relation,
+            key_columns=tuple(key_columns),
+            stages=tuple(stages if self._fpc else stages[:1]),
+            weight_factor=weight_factor,
+            count=count,
+        )
+
+    def _fpc_kind(self, table: pa.Table) -> str:
+        values = np.concatenate(
+            [
+                np.asarray(table.column(f"fmin{j}").to_numpy(), dtype=float)
+                for j in range(len(self._fpc))
+            ]
+            + [
+                np.asarray(table.column(f"fmax{j}").to_numpy(), dtype=float)
+                for j in range(len(self._fpc))
+            ]
+        )
+        if bool(np.all(values <= 1)):
+            return "fraction"
+        if bool(np.all(values >= 1)):
+            return "size"
+        raise SurveyInputError(
+            "fpc must be all population sizes (>= 1) or all sampling fractions (<= 1)",
+            column="+".join(self._fpc),
+        )
+
+    def _population_sizes(
+        self,
+        stage: int,
+        table: pa.Table,
+        stratum: IntArray,
+        sample: FloatArray,
+        first_row: IntArray,
+        *,
+        fpc_all: str,
+    ) -> FloatArray:
+        column = self._fpc[stage]
+        low = np.asarray(table.column(f"fmin{stage}").to_numpy(), dtype=float)
+        high = np.asarray(table.column(f"fmax{stage}").to_numpy(), dtype=float)
+        n_strata = sample.shape[0]
+        stratum_low = np.full(n_strata, np.inf)
+        stratum_high = np.full(n_strata, -np.inf)
+        np.minimum.at(stratum_low, stratum, low)
+        np.maximum.at(stratum_high, stratum, high)
+        varying = np.flatnonzero(stratum_low != stratum_high)
+        if varying.size:
+            rows = sorted(int(first_row[i]) + 1 for i in np.flatnonzero(np.isin(stratum, varying)))
+            raise SurveyInputError(
+                f"finite population correction varies within a stratum at stage {stage + 1}",
+                column=column,
+                rows=rows[:_SHOWN_ROWS],
+            )
+        population = stratum_low if fpc_all == "size" else sample / stratum_low
+        too_small = np.flatnonzero(population < sample - 1e-9)
+        if too_small.size:
+            h = int(too_small[0])
+            rows = sorted(int(first_row[i]) + 1 for i in np.flatnonzero(stratum == h))
+            raise SurveyInputError(
+                f"finite population correction implies more than 100% sampling at stage "
+                f"{stage + 1}: population {population[h]:g} but {sample[h]:g} units sampled "
+                "in the stratum",
+                column=column,
+                rows=rows[:_SHOWN_ROWS],
+            )
+        return population
+
+    def _check_lonely(self, stages: Sequence[Stage], first_row: IntArray) -> None:
+        for s, stage in enumerate(stages):
+            lonely = (stage.sample_size <= 1) & (stage.correction >= 1e-7)
+            if lonely.any():
+                h = int(np.flatnonzero(lonely)[0])
+                units = np.flatnonzero(stage.cluster_stratum[stage.cluster] == h)
+                rows = sorted(int(first_row[i]) + 1 for i in units)[:_SHOWN_ROWS]
+                column = self._strata[s] if s < len(self._strata) else None
+                raise SurveyInputError(
+                    f"a stratum has only one PSU at stage {s + 1} "
+                    f"({int(lonely.sum())} such strata); choose a lonely_psu option "
+                    "(remove, adjust, average, certainty)",
+                    column=column,
+                    rows=rows,
+                )
+
+
+def _as_list(variables: str | Sequence[str]) -> list[str]:
+    if isinstance(variables, str):
+        return list(parse_terms(variables))
+    return list(variables)
+
+
+def _codes(column: pa.ChunkedArray) -> IntArray:
+    """Integer codes 0..k-1 of a key column (equal values, equal codes)."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _combine(parts: Sequence[IntArray]) -> IntArray:
+    """Codes of the combinations of several code arrays (0..k-1)."""
+    stacked = np.stack(parts, axis=1)
+    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    return np.asarray(inverse, dtype=np.int64).reshape(-1)
+
+
+def _check_nested(
+    cluster: IntArray,
+    stratum: IntArray,
+    table: pa.Table,
+    key_columns: Sequence[str],
+    psu_column: str,
+    first_row: IntArray,
+) -> None:
+    pairs = np.unique(np.stack([cluster, stratum], axis=1), axis=0)
+    strata_per_cluster = np.bincount(pairs[:, 0])
+    crossing = np.flatnonzero(strata_per_cluster > 1)
+    if crossing.size:
+        units = np.flatnonzero(np.isin(cluster, crossing[:1]))
+        rows = sorted(int(first_row[i]) + 1 for i in units)[:_SHOWN_ROWS]
+        raise SurveyInputError(
+            "the same PSU identifier appears in more than one stratum; "
+            "if PSU identifiers are only unique within strata, use nest=True",
+            column=psu_column,
+            rows=rows,
+        )
+
+
+def _register(engine: Engine, data: DataSource) -> tuple[str, int, dict[str, str]]:
+    """Register the data with a row-number column.
+
+    Returns the relation name, the number of rows and the engine name of every column.
+    SQL engines match identifiers without regard to case, so columns whose names differ
+    only in case (R data often has ``nh`` and ``Nh``) are renamed in the engine; users
+    keep their own names.
+    """
+    name = fresh_name("data")
+    table: pa.Table | None = None
+    if isinstance(data, str | Path):
+        path = Path(data)
+        suffix = path.suffix.lower()
+        if not path.exists():
+            raise SurveyInputError(f"no such file: {path}")
+        if suffix in (".parquet", ".pq"):
+            names = pq.read_schema(path).names
+            if _engine_names(names) == {n: n for n in names}:
+                engine.register_file(name, path, file_format="parquet", row_number=ROW_COLUMN)
+                return name, pq.ParquetFile(path).metadata.num_rows, {n: n for n in names}
+            table = pq.read_table(path)
+        elif suffix in (".csv", ".txt", ".tsv"):
+            table = _read_csv(path)
+        else:
+            raise SurveyInputError(f"cannot read {path.name}: give a .parquet or .csv file")
+    else:
+        table = data if isinstance(data, pa.Table) else _from_stream(data)
+    if ROW_COLUMN in table.column_names:
+        raise SurveyInputError(f"the column name {ROW_COLUMN!r} is reserved")
+    names = _engine_names(table.column_names)
+    table = table.rename_columns([names[n] for n in table.column_names]).append_column(
+        ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64))
+    )
+    engine.register_arrow(name, table)
+    return name, table.num_rows, names
+
+
+def _engine_names(names: Sequence[str]) -> dict[str, str]:
+    """Engine-safe names: unchanged unless two names differ only in case."""
+    if len(set(names)) != len(names):
+        duplicated = sorted({n for n in names if list(names).count(n) > 1})
+        raise SurveyInputError(f"duplicate column names: {', '.join(duplicated)}")
+    taken = {n.lower() for n in names}
+    seen: set[str] = set()
+    result: dict[str, str] = {}
+    for n in names:
+        if n.lower() not in seen:
+            seen.add(n.lower())
+            result[n] = n
+            continue
+        k = 2
+        while f"{n}_{k}".lower() in taken:
+            k += 1
+        result[n] = f"{n}_{k}"
+        taken.add(result[n].lower())
+    return result
+
+
+def _read_csv(path: Path) -> pa.Table:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        return pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as error:
+        raise SurveyInputError(f"cannot read {path.name} as CSV: {error}") from None
+
+
+def _from_stream(data: object) -> pa.Table:
+    if isinstance(data, ArrowStreamable):
+        return pa.RecordBatchReader.from_stream(data).read_all()
+    raise SurveyInputError(
+        "data must be a path, a pyarrow Table or an object with __arrow_c_stream__, "
+        f"not {type(data).__name__}"
+    )
+
+
+def domain_columns(by: str | Sequence[str] | None) -> list[str]:
+    """Split ``by`` given as ``"a,b"``, ``"a+b"`` or a sequence."""
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [p.strip() for p in by.replace("+", ",").split(",") if p.strip()]
+    return [str(p) for p in by]
+
+
+__all__ = ["Design", "domain_columns", "is_numeric"]

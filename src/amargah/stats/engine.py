@@ -1,0 +1,154 @@
+"""The narrow interface between the statistical library and the storage of microdata.
+
+Every pass over rows that the estimators make is an aggregation written as a sqlglot
+expression. An engine registers data sources under a name, renders expressions for its
+own SQL dialect and returns the (small) aggregated result as an Arrow table. DuckDB,
+embedded, is the default engine; a Spark engine renders the same expressions for the
+``spark`` dialect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+from typing import Literal, Protocol
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+FileFormat = Literal["parquet", "csv"]
+
+_counter = itertools.count()
+_counter_lock = threading.Lock()
+
+
+def fresh_name(prefix: str) -> str:
+    """Return a relation name unique within this process (used for registered sources)."""
+    with _counter_lock:
+        return f"amargah_{prefix}_{next(_counter)}"
+
+
+class Engine(Protocol):
+    """What the estimators need from a SQL engine.
+
+    Names given to ``register_*`` are relation names that later expressions refer to
+    with ``exp.to_table(name)``.
+    """
+
+    dialect: str
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Make an in-memory Arrow table queryable under ``name``."""
+        ...
+
+    def register_file(
+        self, name: str, path: Path, *, file_format: FileFormat, row_number: str
+    ) -> None:
+        """Make a Parquet or CSV file queryable under ``name``.
+
+        The relation gets an extra column ``row_number``: the 0-based position of each
+        row in the file, used to report offending rows and as the unit when every row
+        is its own PSU.
+        """
+        ...
+
+    def schema(self, name: str) -> pa.Schema:
+        """Arrow schema of a registered relation."""
+        ...
+
+    def execute(self, query: exp.Expr) -> pa.Table:
+        """Run one query built with sqlglot and return its result as Arrow."""
+        ...
+
+    def unregister(self, name: str) -> None:
+        """Forget a registered relation."""
+        ...
+
+
+class DuckDBEngine:
+    """Embedded DuckDB: one in-memory connection per engine.
+
+    Parameters
+    ----------
+    threads
+        Worker threads DuckDB may use; ``None`` lets DuckDB choose (all cores).
+    """
+
+    dialect = "duckdb"
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if threads is not None:
+            config["threads"] = threads
+        self._connection = duckdb.connect(":memory:", config=config)
+        # one connection is shared by the designs built on this engine; DuckDB
+        # connections are not safe for concurrent use from several threads
+        self._lock = threading.Lock()
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        with self._lock:
+            self._connection.register(name, table)
+
+    def register_file(
+        self, name: str, path: Path, *, file_format: FileFormat, row_number: str
+    ) -> None:
+        if file_format == "csv":
+            # CSV files are read once into memory: their scan order is then the file
+            # order, and the row number is a plain column
+            scan = exp.select(exp.Star()).from_(exp.func("read_csv", exp.Literal.string(str(path))))
+            table = self.execute(scan)
+            table = table.append_column(
+                row_number, pa.array(range(table.num_rows), type=pa.int64())
+            )
+            self.register_arrow(name, table)
+            return
+        file_row = exp.column("file_row_number")
+        source = exp.select(
+            exp.Star(except_=[file_row.copy()]), file_row.copy().as_(row_number, quoted=True)
+        ).from_(
+            exp.ReadParquet(
+                expressions=[
+                    exp.Literal.string(str(path)),
+                    exp.EQ(this=file_row.copy(), expression=exp.true()),
+                ]
+            )
+        )
+        view = exp.Create(
+            this=exp.to_table(name),
+            kind="VIEW",
+            replace=True,
+            expression=source,
+        )
+        with self._lock:
+            self._connection.execute(view.sql(dialect=self.dialect))
+
+    def schema(self, name: str) -> pa.Schema:
+        query = exp.select(exp.Star()).from_(exp.to_table(name)).limit(0)
+        return self.execute(query).schema
+
+    def execute(self, query: exp.Expr) -> pa.Table:
+        sql = query.sql(dialect=self.dialect)
+        with self._lock:
+            result = self._connection.sql(sql).to_arrow_table()
+        return result
+
+    def unregister(self, name: str) -> None:
+        with self._lock:
+            try:
+                self._connection.unregister(name)
+            except duckdb.Error:
+                drop = exp.Drop(this=exp.to_table(name), kind="VIEW", exists=True)
+                self._connection.execute(drop.sql(dialect=self.dialect))
+
+
+_default_engine: DuckDBEngine | None = None
+
+
+def default_engine() -> DuckDBEngine:
+    """The process-wide embedded DuckDB engine that designs use unless given another."""
+    global _default_engine  # one lazily created connection per process
+    if _default_engine is None:
+        _default_engine = DuckDBEngine()
+    return _default_engine

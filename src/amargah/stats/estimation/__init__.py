@@ -1,0 +1,1 @@
+"""Estimators: Taylor linearisation over PSU-level aggregates."""

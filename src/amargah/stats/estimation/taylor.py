@@ -1,0 +1,520 @@
+"""Taylor-linearised totals, means, proportions and ratios, by domains, in one pass.
+
+The pass over rows is one aggregation: for every finest sampling unit × domain (× level
+of a categorical variable) the weighted sums of the analysis variables, their squares
+and cross-products (for the design effect) and the row counts. Everything else, the
+point estimates, the linearised unit totals and the stratified multistage variance,
+is numpy on that small table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.variance import FloatArray, IntArray, design_variance
+from amargah.stats.expressions import Condition
+from amargah.stats.results import Estimate, Estimates
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+_ONE = exp.Literal.number(1)
+_ZERO = exp.Literal.number(0)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Unit × domain (× level) sums from one pass, laid out as dense numpy arrays.
+
+    Attributes
+    ----------
+    sums
+        Name → array of shape (units, cells): weighted sums per unit and cell, where a
+        cell is a domain, or a domain × level for a categorical variable.
+    count
+        Shape (cells,): rows in each cell.
+    weighted_count
+        Shape (cells,): rows with a non-zero weight in each cell.
+    presence
+        Shape (units, cells): whether the unit has rows in the cell's domain (for a
+        categorical variable, in any level of the domain).
+    domains
+        ``{column: level}`` of each domain (empty mapping when there is no ``by``).
+    levels
+        Levels of the categorical variable (``[None]`` when there is none).
+    """
+
+    sums: dict[str, FloatArray]
+    count: FloatArray
+    weighted_count: FloatArray
+    presence: npt.NDArray[np.bool_]
+    domains: list[dict[str, Any]]
+    levels: list[Any]
+
+
+def domain_pass(
+    design: Design,
+    *,
+    terms: dict[str, exp.Expr],
+    by: Sequence[str],
+    where: Condition | None,
+    variables: Sequence[str],
+    level_column: str | None = None,
+    na_rm: bool,
+) -> Aggregate:
+    """Aggregate ``weight × term`` per finest unit and domain in one query.
+
+    Parameters
+    ----------
+    design
+        The design whose units and weights are used.
+    terms
+        Name → row expression; each is multiplied by the row weight and summed.
+    by
+        Domain columns; rows with a missing domain value belong to no domain.
+    where
+        Optional domain condition.
+    variables
+        Analysis columns: with ``na_rm`` rows missing any are outside the domain;
+        without it, a missing value inside a domain is an error.
+    level_column
+        A categorical variable whose levels split each domain into cells.
+    na_rm
+        As R's ``na.rm``.
+    """
+    units = design.units
+    weight = design.weight_expression()
+    filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
+    if where is not None:
+        filters.append(exp.Paren(this=design.condition(where)))
+    checked = [*variables, *([level_column] if level_column else [])]
+    if na_rm:
+        filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in checked]
+    keys = [design.column(c) for c in units.key_columns]
+    groups = [design.column(c) for c in by] + (
+        [design.column(level_column)] if level_column else []
+    )
+    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
+    selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
+    for name, term in terms.items():
+        selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
+    selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
+    nonzero = exp.NEQ(this=weight.copy(), expression=_ZERO)
+    selections.append(
+        exp.func("sum", exp.Case().when(nonzero, _ONE).else_(_ZERO)).as_("amargah_nobs")
+    )
+    missing_checks = [] if na_rm else checked
+    for i, column in enumerate(missing_checks):
+        is_null = design.column(column).is_(exp.Null())
+        selections.append(
+            exp.func("sum", exp.Case().when(is_null, _ONE).else_(_ZERO)).as_(f"amargah_na{i}")
+        )
+    inner = exp.select(*selections).from_(exp.to_table(design.source))
+    if filters:
+        inner = inner.where(exp.and_(*filters))
+    inner = inner.group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
+    outer_columns: list[exp.Expr] = [exp.column("amargah_unit", table="u").as_("unit")]
+    outer_columns += [exp.column(f"g{i}", table="a") for i in range(len(groups))]
+    outer_columns += [exp.column(name, table="a") for name in terms]
+    outer_columns += [exp.column("amargah_n", table="a"), exp.column("amargah_nobs", table="a")]
+    outer_columns += [exp.column(f"amargah_na{i}", table="a") for i in range(len(missing_checks))]
+    join_on = exp.and_(
+        *(
+            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
+            for i in range(len(keys))
+        )
+    )
+    query = (
+        exp.select(*outer_columns)
+        .from_(inner.subquery("a"))
+        .join(exp.to_table(units.relation).as_("u"), on=join_on)
+    )
+    result = design.engine.execute(query)
+    for i, column in enumerate(missing_checks):
+        if pc.sum(result.column(f"amargah_na{i}")).as_py():
+            condition: exp.Expr = design.column(column).is_(exp.Null())
+            if filters:
+                condition = exp.and_(*filters, condition)
+            raise SurveyInputError(
+                "missing values in the domain; use na_rm to treat them as outside it",
+                column=column,
+                rows=design.first_rows(condition),
+            )
+    return _layout(design, result, by=by, terms=list(terms), has_level=level_column is not None)
+
+
+def _layout(
+    design: Design, result: pa.Table, *, by: Sequence[str], terms: list[str], has_level: bool
+) -> Aggregate:
+    units = design.units
+    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
+    domain_codes = [_sorted_codes(result.column(f"g{i}")) for i in range(len(by))]
+    if domain_codes:
+        stacked = np.stack([codes for codes, _ in domain_codes], axis=1)
+        combos, domain = np.unique(stacked, axis=0, return_inverse=True)
+        domain = np.asarray(domain, dtype=np.int64).reshape(-1)
+        domains = [
+            {column: domain_codes[j][1][int(combo[j])] for j, column in enumerate(by)}
+            for combo in combos
+        ]
+    else:
+        domain = np.zeros(result.num_rows, dtype=np.int64)
+        domains = [{}]
+    if has_level:
+        level_codes, levels = _sorted_codes(result.column(f"g{len(by)}"))
+    else:
+        level_codes, levels = np.zeros(result.num_rows, dtype=np.int64), [None]
+    n_cells = len(domains) * len(levels)
+    cell = domain * len(levels) + level_codes
+    flat = unit * n_cells + cell
+    size = units.count * n_cells
+    sums: dict[str, FloatArray] = {}
+    for name in terms:
+        values = np.asarray(result.column(name).to_numpy(zero_copy_only=False), dtype=float)
+        values = np.nan_to_num(values)  # SUM over only missing values is NULL
+        matrix = np.bincount(flat, weights=values, minlength=size).reshape(units.count, n_cells)
+        sums[name] = matrix * units.weight_factor[:, None]
+    count: FloatArray = np.bincount(
+        cell,
+        weights=np.asarray(result.column("amargah_n").to_numpy(), dtype=float),
+        minlength=n_cells,
+    ).astype(float)
+    nobs: FloatArray = np.bincount(
+        cell,
+        weights=np.asarray(result.column("amargah_nobs").to_numpy(), dtype=float),
+        minlength=n_cells,
+    ).astype(float)
+    rows_in_cell = np.bincount(
+        flat,
+        weights=np.asarray(result.column("amargah_n").to_numpy(), dtype=float),
+        minlength=size,
+    ).reshape(units.count, len(domains), len(levels))
+    presence = np.repeat(rows_in_cell.sum(axis=2) > 0, len(levels), axis=1)
+    return Aggregate(
+        sums=sums,
+        count=count,
+        weighted_count=nobs,
+        presence=presence,
+        domains=domains,
+        levels=levels,
+    )
+
+
+def _sorted_codes(column: pa.ChunkedArray) -> tuple[IntArray, list[Any]]:
+    """Codes of a column's values in their sorted order, and the sorted values."""
+    unique = pc.unique(column)
+    ordered = unique.take(pc.sort_indices(unique))
+    codes = pc.index_in(column, value_set=ordered)
+    return (
+        np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64),
+        ordered.to_pylist(),
+    )
+
+
+def _by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
+    from amargah.stats.design import domain_columns
+
+    columns = domain_columns(by)
+    for column in columns:
+        design.require_column(column)
+    return columns
+
+
+def _require_numeric(design: Design, column: str) -> None:
+    from amargah.stats.design import is_numeric
+
+    data_type = design.data_type(column)
+    if not is_numeric(data_type):
+        raise SurveyInputError(f"must be numeric, but is {data_type}", column=column)
+
+
+def is_categorical(design: Design, column: str) -> bool:
+    """Text, boolean and dictionary columns are categorical; numbers are not."""
+    from amargah.stats.design import is_numeric
+
+    return not is_numeric(design.data_type(column))
+
+
+def level_label(value: Any) -> str:
+    """The text of a level as it appears in ``term`` (R's spelling for logicals)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def estimate_linear(
+    design: Design,
+    statistic: str,
+    variables: list[str],
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> Estimates:
+    """Totals, means or proportions of several variables, by domains.
+
+    Numeric variables share one pass (and, with ``na_rm``, rows missing any of them
+    are left out for all, as R does for ``~x+y``); each categorical variable gets its
+    own pass. See `Design.total` for the parameters.
+    """
+    _check_level(level)
+    by_columns = _by_columns(design, by)
+    if not variables:
+        raise SurveyInputError(f"no variable given to {statistic}")
+    for column in variables:
+        design.require_column(column)
+    numeric = [v for v in variables if not is_categorical(design, v)]
+    categorical = [v for v in variables if is_categorical(design, v)]
+    if statistic == "mean" and categorical:
+        _require_numeric(design, categorical[0])
+    if statistic == "proportion":
+        categorical, numeric = variables, []
+    rows: list[Estimate] = []
+    if numeric:
+        terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
+        for i, v in enumerate(numeric):
+            terms[f"y{i}"] = design.number(v)
+            terms[f"yy{i}"] = exp.Mul(this=design.number(v), expression=design.number(v))
+        agg = domain_pass(
+            design, terms=terms, by=by_columns, where=where, variables=numeric, na_rm=na_rm
+        )
+        for i, v in enumerate(numeric):
+            rows += _linear_rows(
+                design,
+                agg,
+                statistic,
+                v,
+                agg.sums[f"y{i}"],
+                agg.sums["w"],
+                agg.sums[f"yy{i}"],
+                level=level,
+            )
+    for v in categorical:
+        agg = domain_pass(
+            design,
+            terms={"w": _ONE.copy()},
+            by=by_columns,
+            where=where,
+            variables=[],
+            level_column=v,
+            na_rm=na_rm,
+        )
+        if None in agg.levels:
+            raise SurveyInputError(
+                "missing values in the domain; use na_rm to treat them as outside it",
+                column=v,
+                rows=design.first_rows(design.column(v).is_(exp.Null())),
+            )
+        rows += _categorical_rows(design, agg, statistic, v, level=level)
+    return Estimates(tuple(rows))
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise SurveyInputError(f"confidence level must be between 0 and 1, not {level}")
+
+
+def _linear_rows(
+    design: Design,
+    agg: Aggregate,
+    statistic: str,
+    variable: str,
+    y: FloatArray,
+    w: FloatArray,
+    yy: FloatArray,
+    *,
+    level: float,
+    term: list[str | None] | None = None,
+    domain_of_cell: IntArray | None = None,
+    count: FloatArray | None = None,
+    nobs: FloatArray | None = None,
+) -> list[Estimate]:
+    """Rows for totals (``statistic == "total"``) or means of ``y`` per cell."""
+    y_total = y.sum(axis=0)
+    w_total = w.sum(axis=0)
+    yy_total = yy.sum(axis=0)
+    n = agg.count if count is None else count
+    n_nonzero = agg.weighted_count if nobs is None else nobs
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = y_total / w_total
+        # R's svyvar: weighted variance with the n / (n - 1) correction
+        s2 = (yy_total - y_total * mean) / w_total * n_nonzero / (n_nonzero - 1)
+        srs_mean = s2 * (w_total - n_nonzero) / (w_total * n_nonzero)
+        if statistic == "total":
+            estimate = y_total
+            z = y
+            srs = srs_mean * w_total**2
+        else:
+            estimate = mean
+            z = (y - mean[None, :] * w) / w_total[None, :]
+            srs = srs_mean
+    variance = design_variance(z, design.units.stages, design.lonely_psu, agg.presence)
+    return _rows(
+        design,
+        agg,
+        statistic,
+        variable,
+        estimate,
+        variance,
+        srs,
+        w_total,
+        n,
+        level=level,
+        term=term,
+        domain_of_cell=domain_of_cell,
+    )
+
+
+def _categorical_rows(
+    design: Design, agg: Aggregate, statistic: str, variable: str, *, level: float
+) -> list[Estimate]:
+    n_levels = len(agg.levels)
+    n_domains = len(agg.domains)
+    w_cells = agg.sums["w"]  # (units, domains * levels)
+    by_domain = w_cells.reshape(w_cells.shape[0], n_domains, n_levels).sum(axis=2)
+    domain_of_cell = np.repeat(np.arange(n_domains), n_levels)
+    w_domain = by_domain[:, domain_of_cell]
+    count = agg.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    nobs = agg.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    labels: list[str | None] = [level_label(v) for v in agg.levels]
+    terms = labels * n_domains
+    # an indicator's square is itself
+    rows = _linear_rows(
+        design,
+        agg,
+        "total" if statistic == "total" else "mean",
+        variable,
+        w_cells,
+        w_domain,
+        w_cells,
+        level=level,
+        term=terms,
+        domain_of_cell=domain_of_cell,
+        count=count,
+        nobs=nobs,
+    )
+    if statistic == "proportion":
+        rows = [_renamed(r, "proportion") for r in rows]
+    return rows
+
+
+def _renamed(row: Estimate, statistic: str) -> Estimate:
+    data = row.to_dict()
+    data["statistic"] = statistic
+    return Estimate(**data)
+
+
+def estimate_ratio(
+    design: Design,
+    numerator: str,
+    denominator: str,
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> Estimates:
+    """Ratio of totals ``Y / X`` per domain; see `Design.ratio`."""
+    _check_level(level)
+    by_columns = _by_columns(design, by)
+    for column in (numerator, denominator):
+        design.require_column(column)
+        _require_numeric(design, column)
+    y, x = design.number(numerator), design.number(denominator)
+    terms: dict[str, exp.Expr] = {
+        "w": _ONE.copy(),
+        "y": y,
+        "x": x.copy(),
+        "yy": exp.Mul(this=y.copy(), expression=y.copy()),
+        "xx": exp.Mul(this=x.copy(), expression=x.copy()),
+        "xy": exp.Mul(this=x.copy(), expression=y.copy()),
+    }
+    agg = domain_pass(
+        design,
+        terms=terms,
+        by=by_columns,
+        where=where,
+        variables=[numerator, denominator],
+        na_rm=na_rm,
+    )
+    s = {name: agg.sums[name].sum(axis=0) for name in terms}
+    n = agg.count
+    nobs = agg.weighted_count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = s["y"] / s["x"]
+        z = (agg.sums["y"] - ratio[None, :] * agg.sums["x"]) / s["x"][None, :]
+        # R: deff of the total of the linearised variable (y - R x) / X
+        residual_ss = s["yy"] - 2 * ratio * s["xy"] + ratio**2 * s["xx"]
+        s2 = residual_ss / s["x"] ** 2 / s["w"] * nobs / (nobs - 1)
+        srs = s2 * s["w"] ** 2 * (s["w"] - nobs) / (s["w"] * nobs)
+    variance = design_variance(z, design.units.stages, design.lonely_psu, agg.presence)
+    rows = _rows(
+        design,
+        agg,
+        "ratio",
+        f"{numerator}/{denominator}",
+        ratio,
+        variance,
+        srs,
+        s["w"],
+        n,
+        level=level,
+    )
+    return Estimates(tuple(rows))
+
+
+def _rows(
+    design: Design,
+    agg: Aggregate,
+    statistic: str,
+    variable: str,
+    estimate: FloatArray,
+    variance: FloatArray,
+    srs_variance: FloatArray,
+    population: FloatArray,
+    count: FloatArray,
+    *,
+    level: float,
+    term: list[str | None] | None = None,
+    domain_of_cell: IntArray | None = None,
+) -> list[Estimate]:
+    quantile = NormalDist().inv_cdf((1 + level) / 2)
+    se = np.sqrt(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.where(estimate != 0, se / estimate, np.nan)  # signed, as R's cv()
+        deff = variance / srs_variance
+    rows = []
+    for cell in range(estimate.shape[0]):
+        d = cell if domain_of_cell is None else int(domain_of_cell[cell])
+        domain = agg.domains[d] or None
+        rows.append(
+            Estimate(
+                statistic=statistic,
+                variable=variable,
+                term=None if term is None else term[cell],
+                domain=domain,
+                estimate=float(estimate[cell]),
+                se=float(se[cell]),
+                ci_lower=float(estimate[cell] - quantile * se[cell]),
+                ci_upper=float(estimate[cell] + quantile * se[cell]),
+                cv=float(cv[cell]),
+                deff=float(deff[cell]),
+                df=float(design.df),
+                n=int(count[cell]),
+                population=float(population[cell]),
+            )
+        )
+    return rows
