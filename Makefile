@@ -46,10 +46,13 @@ system-packages:
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium gettext; }
 
-# Re-extract the message catalogs (needs GNU gettext) and compile them (pure Python).
+# Re-extract each app's message catalog (needs GNU gettext) and compile them (pure Python).
+# A new app joins by having a locale/ folder.
 messages: install
-	cd src/amargah && ../../$(RUN) amargah manage makemessages -l fa -l en --no-obsolete \
-	  --ignore 'stats/*' --ignore 'formats/*' --ignore 'demo/*'
+	for app in $$($(RUN) python -m amargah.core.catalogs --apps); do \
+	  (cd src/amargah/$$app && $(abspath .venv/bin/python) -P -m amargah manage makemessages \
+	    -l fa -l en --no-obsolete) || exit 1; \
+	done
 	$(RUN) python -m amargah.core.catalogs
 
 format: install

@@ -41,7 +41,8 @@ def setup_django() -> None:
     try:
         django.setup()
     except ImproperlyConfigured as error:
-        console.print(f"amargah: configuration error: {error}", markup=False, highlight=False)
+        # One plain line (no wrapping): operators grep logs for it.
+        typer.echo(f"amargah: configuration error: {error}", err=True)
         raise typer.Exit(code=2) from None
 
 

@@ -12,21 +12,23 @@ from pathlib import Path
 import polib
 import pytest
 
-from amargah.core.catalogs import LOCALE_DIR, catalogs
-
-PACKAGE_DIR = LOCALE_DIR.parent
+from amargah.core.catalogs import app_dirs, catalogs
 
 
-def test_both_languages_have_a_catalog() -> None:
-    assert {path.parts[-3] for path in catalogs()} == {"fa", "en"}
+@pytest.mark.parametrize("app_dir", app_dirs(), ids=lambda path: path.name)
+def test_each_app_has_both_catalogs(app_dir: Path) -> None:
+    for language in ("fa", "en"):
+        assert (app_dir / "locale" / language / "LC_MESSAGES" / "django.po").is_file()
 
 
-@pytest.mark.parametrize("po_path", catalogs(), ids=lambda path: path.parts[-3])
+@pytest.mark.parametrize(
+    "po_path", catalogs(), ids=lambda path: f"{path.parts[-5]}-{path.parts[-3]}"
+)
 def test_catalog_is_complete_and_compiled(po_path: Path) -> None:
     catalog = polib.pofile(str(po_path))
     assert catalog.untranslated_entries() == []
     assert catalog.fuzzy_entries() == []
-    assert len(catalog.translated_entries()) > 20
+    assert catalog.translated_entries()
     with po_path.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     for entry in catalog.translated_entries():
@@ -38,8 +40,9 @@ def test_catalog_is_complete_and_compiled(po_path: Path) -> None:
             assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 
 
-def test_persian_translations_are_persian() -> None:
-    catalog = polib.pofile(str(LOCALE_DIR / "fa" / "LC_MESSAGES" / "django.po"))
+@pytest.mark.parametrize("app_dir", app_dirs(), ids=lambda path: path.name)
+def test_persian_translations_are_persian(app_dir: Path) -> None:
+    catalog = polib.pofile(str(app_dir / "locale" / "fa" / "LC_MESSAGES" / "django.po"))
     for entry in catalog.translated_entries():
         text = entry.msgstr or entry.msgstr_plural[0]
         # Persian letters, never the Arabic look-alikes the normaliser replaces.
@@ -47,19 +50,17 @@ def test_persian_translations_are_persian() -> None:
         assert any("\u0600" <= char <= "\u06ff" for char in text), entry.msgid
 
 
-def test_catalogs_hold_every_string_in_the_code(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app_dir", app_dirs(), ids=lambda path: path.name)
+def test_catalogs_hold_every_string_in_the_code(app_dir: Path, tmp_path: Path) -> None:
     if shutil.which("xgettext") is None:
         pytest.fail("GNU gettext is missing: install Debian's gettext (make test does)")
-    copy = tmp_path / "amargah"
-    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "*.po"))
-    env = {
-        **os.environ,
-        "AMARGAH_LOCALE_DIR": str(copy / "locale"),
-        "DJANGO_SETTINGS_MODULE": "amargah.config.settings.test",
-    }
+    copy = tmp_path / app_dir.name
+    shutil.copytree(app_dir, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "*.po"))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amargah.config.settings.test"}
     subprocess.run(
         [
             sys.executable,
+            "-P",
             "-m",
             "amargah",
             "manage",
@@ -69,12 +70,6 @@ def test_catalogs_hold_every_string_in_the_code(tmp_path: Path) -> None:
             "-l",
             "en",
             "--no-obsolete",
-            "--ignore",
-            "stats/*",
-            "--ignore",
-            "formats/*",
-            "--ignore",
-            "demo/*",
         ],
         cwd=copy,
         env=env,
@@ -84,7 +79,7 @@ def test_catalogs_hold_every_string_in_the_code(tmp_path: Path) -> None:
     )
     for language in ("fa", "en"):
         fresh = polib.pofile(str(copy / "locale" / language / "LC_MESSAGES" / "django.po"))
-        committed = polib.pofile(str(LOCALE_DIR / language / "LC_MESSAGES" / "django.po"))
+        committed = polib.pofile(str(app_dir / "locale" / language / "LC_MESSAGES" / "django.po"))
         fresh_ids = {(entry.msgctxt, entry.msgid) for entry in fresh}
         committed_ids = {(entry.msgctxt, entry.msgid) for entry in committed}
         assert fresh_ids - committed_ids == set(), "run `make messages` and translate"

@@ -6,3 +6,4 @@ class CoreConfig(AppConfig):
     name = "amargah.core"
     label = "core"
     verbose_name = _("Site")
+    navigation = (("core:home", _("Home")),)

@@ -6,16 +6,22 @@ catalog is complete and that its .mo matches its .po.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polib
 
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def app_dirs() -> list[Path]:
+    """The apps that keep a catalog: each Django app has its own ``locale/``."""
+    return sorted(path.parent for path in PACKAGE_DIR.glob("*/locale"))
 
 
 def catalogs() -> list[Path]:
     """Every .po file of the project."""
-    return sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
+    return sorted(PACKAGE_DIR.glob("*/locale/*/LC_MESSAGES/*.po"))
 
 
 def compile_all() -> list[Path]:
@@ -29,5 +35,8 @@ def compile_all() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in compile_all():
-        print(path)
+    if "--apps" in sys.argv:
+        print(" ".join(path.name for path in app_dirs()))
+    else:
+        for path in compile_all():
+            print(path)

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
-# The navigation names URL names; an entry whose page does not exist is left out,
-# so the menu only ever links to what is there.
-NAVIGATION: tuple[tuple[str, Promise], ...] = (("core:home", _("Home")),)
+
+def navigation_entries() -> list[tuple[str, Promise]]:
+    """The menu as the installed apps declare it, in the order of INSTALLED_APPS.
+
+    Each app's ``AppConfig.navigation`` lists ``(url name, label)`` pairs, so an app
+    adds itself to the menu without editing a shared file.
+    """
+    entries: list[tuple[str, Promise]] = []
+    for config in apps.get_app_configs():
+        entries.extend(getattr(config, "navigation", ()))
+    return entries
 
 
 def navigation(current_path: str) -> list[dict[str, object]]:
-    """The menu entries whose pages exist, each with its URL and whether it is current."""
+    """The menu entries whose pages exist, each with its URL and whether it is current.
+
+    An entry whose URL name does not resolve is left out, so the menu only ever links
+    to what is there.
+    """
     items: list[dict[str, object]] = []
-    for url_name, label in NAVIGATION:
+    for url_name, label in navigation_entries():
         try:
             url = reverse(url_name)
         except NoReverseMatch:

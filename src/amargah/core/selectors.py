@@ -8,8 +8,6 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from amargah.demo.world import load_manifest
-
 
 @dataclass(frozen=True)
 class Figure:
@@ -31,6 +29,8 @@ def study_summaries() -> list[StudySummary]:
     Empty until the demo world (or real data) is loaded: the page then says so
     rather than showing invented numbers.
     """
+    from amargah.demo.world import load_manifest
+
     manifest = load_manifest(settings.DEMO_WORLD_DIR)
     if manifest is None:
         return []

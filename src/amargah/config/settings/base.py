@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_prometheus",
     "django_tasks",
     "django_tasks_db",
     "amargah.core",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -49,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "amargah.config.urls"
@@ -66,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "amargah.core.context_processors.site",
+                "amargah.status.context_processors.banner",
             ],
         },
     },
@@ -100,6 +104,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise also serves collected files from here; it warns when the folder is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # npm packages ship ready-made dist/ folders; they are served under vendor/ as they are.
 VENDOR_ASSETS = {
     "bootstrap": NODE_MODULES / "bootstrap" / "dist",
@@ -141,6 +147,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Service status: /metrics answers only these client addresses (the monitoring host).
+METRICS_ALLOWED_IPS = env.env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+
 # Service desk
 # Rate limits count in the default cache, which every worker shares (the database
 # cache unless CACHE_URL names Redis). django-ratelimit warns (W001) on any cache but
@@ -177,3 +186,10 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "desk@amargah.invalid")
 DESK_NOTIFY_MAX_ATTEMPTS = 5
 # The public address printed in SMS and e-mail links (no trailing slash).
 DESK_PUBLIC_URL = env.env_str("DESK_PUBLIC_URL", "http://127.0.0.1:8000")
+# The working clock of SLA targets: Saturday to Wednesday (Python weekday numbers,
+# Monday = 0), office hours in local time. Holidays are a table edited by staff.
+DESK_WORKING_WEEKDAYS = (5, 6, 0, 1, 2)
+DESK_WORKDAY_OPENS = env.env_str("DESK_WORKDAY_OPENS", "07:30")
+DESK_WORKDAY_CLOSES = env.env_str("DESK_WORKDAY_CLOSES", "14:30")
+# The image CAPTCHA on public forms; a load test on loopback turns it off.
+DESK_CAPTCHA = env.env_bool("DESK_CAPTCHA", default=True)

@@ -14,3 +14,4 @@ STORE_DIR = DATA_DIR / "store"
 DEMO_WORLD_DIR = DATA_DIR / "demo-world"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir()

@@ -46,3 +46,19 @@ def digits(value: object) -> str:
 def number(value: int | float | None, decimals: int = 0) -> str:
     """A number with thousands separators, in the page's digits."""
     return "" if value is None else dates.format_number(value, _language(), decimals=decimals)
+
+
+@register.filter
+def localized(value: object, field: str) -> str:
+    """The ``<field>_fa`` or ``<field>_en`` attribute of a bilingual record."""
+    return str(getattr(value, f"{field}_{_language()}", None) or getattr(value, f"{field}_fa", ""))
+
+
+@register.filter
+def percent(value: float | None, decimals: int = 1) -> str:
+    """A percentage with the page's digits and percent sign."""
+    if value is None:
+        return ""
+    language = _language()
+    sign = "٪" if language == "fa" else "%"
+    return dates.format_number(value, language, decimals=decimals) + sign
