@@ -125,10 +125,10 @@ def build_world(
     Examples
     --------
     >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    >>> with tempfile.TemporaryDirectory() as tmp:
     ...     manifest = build_world(Path(tmp), scale=0.02)
-    ...     manifest.rows["census_persons"]
-    13922
+    >>> manifest.rows["census_persons"]
+    13995
     """
     if not (isinstance(scale, int | float) and math.isfinite(scale) and 0 < scale <= 20):
         raise ValueError(f"scale must be a number in (0, 20], not {scale!r}")

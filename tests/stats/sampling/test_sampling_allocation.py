@@ -33,7 +33,8 @@ def test_neyman_with_caps_matches_the_published_upper_bounded_allocation() -> No
 
 
 def test_neyman_textbook_formula_when_no_bound_binds() -> None:
-    # Cochran (1977), Sampling Techniques, 3rd ed., eq. (5.26): n_h = n N_h S_h / Σ N_h S_h.
+    # Neyman's allocation as in Cochran (1977), Sampling Techniques, 3rd ed., ch. 5:
+    # n_h = n N_h S_h / Σ N_h S_h, on a small illustrative population.
     sizes = {"A": 155, "B": 62, "C": 93}
     sd = {"A": 5.0, "B": 15.0, "C": 10.0}
     expected = {k: 60 * sizes[k] * sd[k] / sum(sizes[j] * sd[j] for j in sizes) for k in sizes}
