@@ -1,0 +1,225 @@
+"""The ``amargah estimate`` command: R ``survey``'s vocabulary on the command line.
+
+`register` adds the commands to the ``amargah`` Typer application; the module imports
+nothing of Django, so the commands work without a configured site.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from amargah.stats.design import Design
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.results import Estimate, Estimates
+
+# the fields of a row in the command's output, in order (the issue's JSON shape)
+OUTPUT_FIELDS = (
+    "statistic",
+    "variable",
+    "term",
+    "domain",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "cv",
+    "deff",
+    "df",
+    "n",
+)
+EXIT_BAD_INPUT = 2
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+class LonelyPSUOption(StrEnum):
+    """R's ``survey.lonely.psu`` choices (the same as ``design.LONELY_PSU_OPTIONS``)."""
+
+    fail = "fail"
+    remove = "remove"
+    adjust = "adjust"
+    average = "average"
+    certainty = "certainty"
+
+
+
+def register(app: typer.Typer) -> None:
+    """Add the statistical commands (``estimate``) to the ``amargah`` application."""
+    app.command("estimate", no_args_is_help=True)(estimate)
+
+
+def estimate(
+    data: Annotated[Path, typer.Argument(help="Microdata: a .csv or .parquet file.")],
+    *,
+    ids: Annotated[
+        str, typer.Option(help='Cluster columns per stage, "psu" or "dnum+snum"; "1" for none.')
+    ] = "1",
+    strata: Annotated[str | None, typer.Option(help="Stratum column (per stage: s1+s2).")] = None,
+    weights: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
+    probs: Annotated[str | None, typer.Option(help="Selection probability column.")] = None,
+    fpc: Annotated[
+        str | None,
+        typer.Option(help="Finite population correction per stage: sizes or fractions, f1+f2."),
+    ] = None,
+    nest: Annotated[
+        bool, typer.Option("--nest", help="PSU identifiers are unique only within strata.")
+    ] = False,
+    lonely_psu: Annotated[
+        LonelyPSUOption, typer.Option(help="Treatment of strata with a single PSU.")
+    ] = LonelyPSUOption.fail,
+    total: Annotated[
+        list[str] | None, typer.Option("--total", help="Total of VAR (per level if categorical).")
+    ] = None,
+    mean: Annotated[list[str] | None, typer.Option("--mean", help="Mean of VAR.")] = None,
+    ratio: Annotated[
+        list[str] | None, typer.Option("--ratio", help="Ratio of totals NUM/DEN.")
+    ] = None,
+    proportion: Annotated[
+        list[str] | None, typer.Option("--proportion", help="Share of each level of VAR.")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Domain columns, COL[,COL].")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="Domain condition, e.g. \"age >= 15 and sex = 'F'\".")
+    ] = None,
+    na_rm: Annotated[
+        bool, typer.Option("--na-rm", help="Rows with missing values leave the domain.")
+    ] = False,
+    level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.json,
+) -> None:
+    """Estimate totals, means, ratios and proportions with standard errors (Taylor)."""
+    requests = _requests(total=total, mean=mean, ratio=ratio, proportion=proportion)
+    if not requests:
+        _fail("give at least one statistic: --total, --mean, --ratio or --proportion")
+    options: dict[str, Any] = {"by": by, "where": where, "na_rm": na_rm, "level": level}
+    err = Console(stderr=True)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("reading the design", total=len(requests) + 1)
+            design = Design(
+                data,
+                ids=ids,
+                strata=strata,
+                weights=weights,
+                probs=probs,
+                fpc=fpc,
+                nest=nest,
+                lonely_psu=lonely_psu.value,
+            )
+            progress.advance(task)
+            results = Estimates()
+            for statistic, argument in requests:
+                progress.update(task, description=f"{statistic} {argument}")
+                results = results + _run(design, statistic, argument, options)
+                progress.advance(task)
+    except SurveyInputError as error:
+        _fail(str(error))
+    typer.echo(render(results, output_format), nl=False)
+
+
+def _requests(
+    *,
+    total: list[str] | None,
+    mean: list[str] | None,
+    ratio: list[str] | None,
+    proportion: list[str] | None,
+) -> list[tuple[str, str]]:
+    requests: list[tuple[str, str]] = []
+    for statistic, values in (
+        ("total", total),
+        ("mean", mean),
+        ("ratio", ratio),
+        ("proportion", proportion),
+    ):
+        requests += [(statistic, v) for v in values or []]
+    return requests
+
+
+def _run(design: Design, statistic: str, argument: str, options: dict[str, Any]) -> Estimates:
+    if statistic == "ratio":
+        numerator, slash, denominator = argument.partition("/")
+        if not slash or not numerator.strip() or not denominator.strip():
+            raise SurveyInputError(f"--ratio needs NUM/DEN, not {argument!r}")
+        return design.ratio(numerator.strip(), denominator.strip(), **options)
+    if statistic == "total":
+        return design.total(argument, **options)
+    if statistic == "mean":
+        return design.mean(argument, **options)
+    return design.proportion(argument, **options)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"amargah estimate: error: {message}", err=True)
+    raise typer.Exit(code=EXIT_BAD_INPUT)
+
+
+def _number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def output_row(row: Estimate) -> dict[str, Any]:
+    """One output row: the issue's fields, non-finite numbers as ``null``."""
+    data = row.to_dict()
+    out: dict[str, Any] = {}
+    for name in OUTPUT_FIELDS:
+        value = data[name]
+        out[name] = _number(value) if isinstance(value, float) else value
+    return out
+
+
+def render(results: Estimates, output_format: OutputFormat) -> str:
+    """Render estimates as JSON (``{"estimates": [...]}``), CSV or a text table."""
+    rows = [output_row(r) for r in results]
+    if output_format is OutputFormat.json:
+        return json.dumps({"estimates": rows}, ensure_ascii=False, default=str) + "\n"
+    if output_format is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=OUTPUT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            domain = row["domain"]
+            row["domain"] = "" if domain is None else json.dumps(domain, ensure_ascii=False)
+            writer.writerow(row)
+        return buffer.getvalue()
+    table = Table(*OUTPUT_FIELDS)
+    for row in rows:
+        domain = row["domain"]
+        cells = dict(
+            row, domain="" if domain is None else ", ".join(f"{k}={v}" for k, v in domain.items())
+        )
+        table.add_row(*(_cell(cells[name]) for name in OUTPUT_FIELDS))
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, no_color=True).print(table)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,198 @@
+"""The ``estimate`` command through Typer's test runner (the lead's app calls `register`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from amargah.stats.cli import LonelyPSUOption, register
+from amargah.stats.design import LONELY_PSU_OPTIONS
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+NHANES = GOLDEN / "data" / "nhanes.csv"
+SYNTHETIC = GOLDEN / "data" / "synthetic.csv"
+REFERENCE = json.loads((GOLDEN / "taylor.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    application = typer.Typer()
+    register(application)
+
+    @application.command("version")
+    def version() -> None:  # a second command so that "estimate" is a subcommand
+        typer.echo("test")
+
+    return application
+
+
+def _run(app: typer.Typer, *args: str) -> Any:
+    return CliRunner().invoke(app, ["estimate", *args])
+
+
+def _reference(case: str, index: int) -> list[dict[str, Any]]:
+    for item in REFERENCE["cases"]:
+        if item["name"] == case:
+            estimates: list[dict[str, Any]] = item["results"][index]["estimates"]
+            return estimates
+    raise KeyError(case)
+
+
+def test_lonely_options_match_the_library() -> None:
+    assert tuple(LonelyPSUOption) == LONELY_PSU_OPTIONS
+
+
+def test_json_output_has_the_documented_shape_and_r_numbers(app: typer.Typer) -> None:
+    result = _run(
+        app,
+        str(NHANES),
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--mean",
+        "HI_CHOL",
+        "--by",
+        "race",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["estimates"]
+    assert all(
+        list(r)
+        == [
+            "statistic",
+            "variable",
+            "term",
+            "domain",
+            "estimate",
+            "se",
+            "ci_lower",
+            "ci_upper",
+            "cv",
+            "deff",
+            "df",
+            "n",
+        ]
+        for r in rows
+    )
+    expected = _reference("nhanes", 2)  # svyby(~HI_CHOL, ~race, svymean, na.rm=TRUE)
+    assert len(rows) == len(expected)
+    for row in rows:
+        match = next(e for e in expected if e["domain"]["race"] == row["domain"]["race"])
+        assert math.isclose(row["estimate"], match["estimate"], rel_tol=1e-6)
+        assert math.isclose(row["se"], match["se"], rel_tol=1e-6)
+        assert row["statistic"] == "mean" and row["term"] is None
+
+
+def test_categorical_total_gives_one_row_per_level(app: typer.Typer) -> None:
+    result = _run(
+        app,
+        str(NHANES),
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--total",
+        "agecat",
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(pa_csv.read_csv(pa.py_buffer(result.stdout.encode())).to_pylist())
+    expected = _reference("nhanes", 5)  # svytotal(~agecat)
+    assert sorted(r["term"] for r in rows) == sorted(e["term"] for e in expected)
+    for row in rows:
+        match = next(e for e in expected if e["term"] == row["term"])
+        assert math.isclose(row["se"], match["se"], rel_tol=1e-6)
+
+
+def test_ratio_and_proportion_in_one_run(app: typer.Typer) -> None:
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--nest",
+        "--ratio",
+        "y/x",
+        "--proportion",
+        "sex",
+        "--na-rm",
+        "--format",
+        "table",
+    )
+    assert result.exit_code == 0, result.output
+    assert "y/x" in result.stdout and "proportion" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "column", "rows"),
+    [
+        (["--weights", "weight", "--mean", "x"], "weight", None),
+        (["--weights", "w", "--mean", "sex"], "sex", None),
+        (["--weights", "w", "--mean", "nothere"], "nothere", None),
+        (
+            ["--ids", "psu", "--strata", "stratum", "--nest", "--weights", "w", "--total", "x"],
+            "stratum",
+            "first offending rows: 119",
+        ),
+        (["--weights", "w", "--mean", "y"], "y", "first offending rows"),
+        (["--weights", "w", "--mean", "x", "--where", "x > (select 1)"], None, None),
+    ],
+)
+def test_bad_input_exits_2_with_one_message(
+    app: typer.Typer, args: list[str], column: str | None, rows: str | None
+) -> None:
+    result = _run(app, str(SYNTHETIC), *args)
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert message.startswith("amargah estimate: error:")
+    assert len(message.splitlines()) == 1
+    if column is not None:
+        assert f"column {column!r}" in message
+    if rows is not None:
+        assert rows in message
+
+
+def test_negative_weights_are_reported_with_rows(app: typer.Typer, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("w,y\n1,2\n-1,3\n2,4\n-3,5\n")
+    result = _run(app, str(path), "--weights", "w", "--total", "y")
+    assert result.exit_code == 2
+    assert "column 'w': negative weights (first offending rows: 2, 4)" in result.stderr
+
+
+def test_fpc_smaller_than_the_sample_is_reported(app: typer.Typer, tmp_path: Path) -> None:
+    path = tmp_path / "fpc.csv"
+    path.write_text("h,psu,N,y\n1,1,10,2\n1,2,10,3\n2,1,1,4\n2,2,1,5\n")
+    result = _run(
+        app, str(path), "--ids", "psu", "--strata", "h", "--nest", "--fpc", "N", "--total", "y"
+    )
+    assert result.exit_code == 2
+    assert "column 'N': finite population correction implies more than 100%" in result.stderr
+    assert "(first offending rows: 3, 4)" in result.stderr
+
+
+def test_no_statistic_is_an_error(app: typer.Typer) -> None:
+    result = _run(app, str(SYNTHETIC), "--weights", "w")
+    assert result.exit_code == 2
+    assert "at least one statistic" in result.stderr
