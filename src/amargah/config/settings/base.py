@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "captcha",
     "amargah.desk",
     "amargah.status",
+    "amargah.production",
 ]
 
 MIDDLEWARE = [
