@@ -118,6 +118,15 @@ def ensure_demo_staff(data_dir: Path) -> tuple[str, str]:
     return DEMO_USERNAME, password
 
 
+def load_demo_records() -> None:
+    """Fill the office's records for the demo once: status history, desk traffic, projects."""
+    from amargah.status.demo import create_demo_status
+
+    created = create_demo_status()
+    if created:
+        console.print(f"Demo status history: {created} announcements.")
+
+
 @app.command("demo")
 def demo(
     *,
@@ -132,6 +141,7 @@ def demo(
 
     call_command("migrate", interactive=False, verbosity=0)
     demo_world(force=False, seed=1405, scale=1.0)
+    load_demo_records()
     username, password = ensure_demo_staff(_data_dir())
     console.print(f"Staff login: {username} / {password}  (http://{address}/staff/)")
     if serve_site:
@@ -144,6 +154,13 @@ def serve(
     address: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1:8000",
 ) -> None:
     """Run the web server and the background worker together; Ctrl-C stops both."""
+    setup_django()
+    import datetime as dt
+
+    from amargah.status.tasks import probe_schedule
+
+    # The worker keeps the availability probe going once the first one is queued.
+    probe_schedule(delay=dt.timedelta(0))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS),
@@ -171,6 +188,16 @@ def serve(
     failed = [child.returncode for child in children if child.returncode not in (0, None, -2)]
     if failed:
         raise typer.Exit(code=1)
+
+
+def _register_tools() -> None:
+    # The statistical library owns its commands (estimate, …); they need no Django.
+    from amargah.stats.cli import register
+
+    register(app)
+
+
+_register_tools()
 
 
 def main() -> None:

@@ -138,3 +138,10 @@ def test_home_says_when_no_study_is_loaded(
 ) -> None:
     settings.DEMO_WORLD_DIR = tmp_path / "empty"  # type: ignore[attr-defined]
     assert 'id="no-studies"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_our_catalog_wins_over_djangos(client: Client) -> None:
+    # Django's admin catalog translates "Home" as "شروع"; the site says "خانه".
+    html = client.get("/").content.decode()
+    assert ">خانه</a>" in html

@@ -20,7 +20,7 @@ def probe() -> bool:
     return result.ok
 
 
-def probe_schedule() -> bool:
+def probe_schedule(*, delay: dt.timedelta = PROBE_INTERVAL) -> bool:
     """Queue the next probe unless one is already waiting; True when one was queued.
 
     Only a backend that can defer work keeps the probe going: the immediate backend
@@ -36,5 +36,5 @@ def probe_schedule() -> bool:
     ).exists()
     if waiting:
         return False
-    probe.using(run_after=timezone.now() + PROBE_INTERVAL).enqueue()
+    probe.using(run_after=timezone.now() + delay).enqueue()
     return True

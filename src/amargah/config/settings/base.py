@@ -24,6 +24,12 @@ DEBUG = env.env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 
 INSTALLED_APPS = [
+    # The office's apps come first: their catalogs and templates take precedence
+    # over Django's (Django's Persian admin catalog says "شروع" for "Home").
+    "amargah.core",
+    "amargah.desk",
+    "amargah.status",
+    "amargah.production",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -34,11 +40,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_tasks",
     "django_tasks_db",
-    "amargah.core",
     "captcha",
-    "amargah.desk",
-    "amargah.status",
-    "amargah.production",
 ]
 
 MIDDLEWARE = [
