@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
 
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from amargah.status import services
+from amargah.status.snapshot import write_snapshot
 
 PROBE_INTERVAL = dt.timedelta(seconds=60)
 
 
 @task()
 def probe() -> bool:
-    """Run the availability probe once, then schedule the next run."""
+    """Run the availability probe once, refresh the static snapshot, schedule the next run."""
     result = services.probe_run()
+    write_snapshot(Path(settings.STATUS_SNAPSHOT_DIR))
     probe_schedule()
     return result.ok
 

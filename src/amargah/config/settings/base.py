@@ -152,6 +152,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Service status: /metrics answers only these client addresses (the monitoring host).
 METRICS_ALLOWED_IPS = env.env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# The static status snapshot, rewritten after every probe, for the web server to serve
+# when the application is down.
+STATUS_SNAPSHOT_DIR = Path(env.env_str("STATUS_SNAPSHOT_DIR", str(DATA_DIR / "status-snapshot")))
 
 # Service desk
 # Rate limits count in the default cache, which every worker shares (the database

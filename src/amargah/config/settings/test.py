@@ -15,3 +15,4 @@ DEMO_WORLD_DIR = DATA_DIR / "demo-world"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir()
+STATUS_SNAPSHOT_DIR = DATA_DIR / "status-snapshot"
