@@ -17,11 +17,11 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.engine import Engine, default_engine, fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
@@ -290,7 +290,8 @@ class Design:
             return self.number(self._weights)
         if self._probs is not None:
             return exp.Div(this=exp.Literal.number(1.0), expression=self.number(self._probs))
-        return exp.Literal.number(1.0)
+        # weights derived from the fpc are applied per unit after the pass
+        return exp.cast(exp.Literal.number(1), exp.DataType.build("double"))
 
     def condition(self, condition: Condition) -> exp.Expr:
         """Parse and check a domain condition against the data's columns."""
@@ -646,15 +647,13 @@ def _as_list(variables: str | Sequence[str]) -> list[str]:
 
 def _codes(column: pa.ChunkedArray) -> IntArray:
     """Integer codes 0..k-1 of a key column (equal values, equal codes)."""
-    encoded = pc.dictionary_encode(column).combine_chunks()
-    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return sorted_codes(column)[0]
 
 
 def _combine(parts: Sequence[IntArray]) -> IntArray:
     """Codes of the combinations of several code arrays (0..k-1)."""
-    stacked = np.stack(parts, axis=1)
-    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return np.asarray(inverse, dtype=np.int64).reshape(-1)
+    sizes = [int(p.max()) + 1 if len(p) else 1 for p in parts]
+    return dense_combination(parts, sizes)[0]
 
 
 def _check_nested(

@@ -15,13 +15,18 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.errors import SurveyInputError
-from amargah.stats.estimation.variance import FloatArray, IntArray, design_variance
+from amargah.stats.estimation.variance import (
+    FloatArray,
+    IntArray,
+    UnitCells,
+    design_variance,
+)
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
 
@@ -34,32 +39,39 @@ _ZERO = exp.Literal.number(0)
 
 @dataclass(frozen=True)
 class Aggregate:
-    """Unit × domain (× level) sums from one pass, laid out as dense numpy arrays.
+    """Unit × cell sums from one pass, as sparse rows (only pairs with sample rows).
+
+    A cell is a domain, or a domain × level for a categorical variable.
 
     Attributes
     ----------
+    cells
+        The (unit, cell) pair of each row.
     sums
-        Name → array of shape (units, cells): weighted sums per unit and cell, where a
-        cell is a domain, or a domain × level for a categorical variable.
+        Name → shape (r,): the weighted sum of the term in the row's unit and cell
+        (weights derived from the fpc already applied).
     count
-        Shape (cells,): rows in each cell.
+        Shape (cells,): sample rows in each cell.
     weighted_count
         Shape (cells,): rows with a non-zero weight in each cell.
-    presence
-        Shape (units, cells): whether the unit has rows in the cell's domain (for a
-        categorical variable, in any level of the domain).
     domains
         ``{column: level}`` of each domain (empty mapping when there is no ``by``).
     levels
         Levels of the categorical variable (``[None]`` when there is none).
     """
 
+    cells: UnitCells
     sums: dict[str, FloatArray]
     count: FloatArray
     weighted_count: FloatArray
-    presence: npt.NDArray[np.bool_]
     domains: list[dict[str, Any]]
     levels: list[Any]
+
+    def totals(self, name: str) -> FloatArray:
+        """Shape (cells,): the weighted total of a term in each cell."""
+        return np.bincount(
+            self.cells.cell, weights=self.sums[name], minlength=self.cells.n_cells
+        ).astype(float)
 
 
 def domain_pass(
@@ -110,15 +122,11 @@ def domain_pass(
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
     selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
     nonzero = exp.NEQ(this=weight.copy(), expression=_ZERO)
-    selections.append(
-        exp.func("sum", exp.Case().when(nonzero, _ONE).else_(_ZERO)).as_("amargah_nobs")
-    )
+    selections.append(_count_where(nonzero).as_("amargah_nobs"))
     missing_checks = [] if na_rm else checked
     for i, column in enumerate(missing_checks):
         is_null = design.column(column).is_(exp.Null())
-        selections.append(
-            exp.func("sum", exp.Case().when(is_null, _ONE).else_(_ZERO)).as_(f"amargah_na{i}")
-        )
+        selections.append(_count_where(is_null).as_(f"amargah_na{i}"))
     inner = exp.select(*selections).from_(exp.to_table(design.source))
     if filters:
         inner = inner.where(exp.and_(*filters))
@@ -153,16 +161,26 @@ def domain_pass(
     return _layout(design, result, by=by, terms=list(terms), has_level=level_column is not None)
 
 
+def _count_where(condition: exp.Expr) -> exp.Expr:
+    """``CAST(SUM(CASE WHEN condition THEN 1 ELSE 0 END) AS BIGINT)``.
+
+    The cast keeps the result a 64-bit integer (DuckDB sums integers to 128 bits,
+    which Arrow carries as slow decimals).
+    """
+    total = exp.func("sum", exp.Case().when(condition, _ONE.copy()).else_(_ZERO.copy()))
+    return exp.cast(total, exp.DataType.build("bigint"))
+
+
 def _layout(
     design: Design, result: pa.Table, *, by: Sequence[str], terms: list[str], has_level: bool
 ) -> Aggregate:
     units = design.units
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
-    domain_codes = [_sorted_codes(result.column(f"g{i}")) for i in range(len(by))]
+    domain_codes = [sorted_codes(result.column(f"g{i}")) for i in range(len(by))]
     if domain_codes:
-        stacked = np.stack([codes for codes, _ in domain_codes], axis=1)
-        combos, domain = np.unique(stacked, axis=0, return_inverse=True)
-        domain = np.asarray(domain, dtype=np.int64).reshape(-1)
+        domain, combos = dense_combination(
+            [codes for codes, _ in domain_codes], [len(values) for _, values in domain_codes]
+        )
         domains = [
             {column: domain_codes[j][1][int(combo[j])] for j, column in enumerate(by)}
             for combo in combos
@@ -171,54 +189,34 @@ def _layout(
         domain = np.zeros(result.num_rows, dtype=np.int64)
         domains = [{}]
     if has_level:
-        level_codes, levels = _sorted_codes(result.column(f"g{len(by)}"))
+        level_codes, levels = sorted_codes(result.column(f"g{len(by)}"))
     else:
         level_codes, levels = np.zeros(result.num_rows, dtype=np.int64), [None]
     n_cells = len(domains) * len(levels)
     cell = domain * len(levels) + level_codes
-    flat = unit * n_cells + cell
-    size = units.count * n_cells
+    factor = units.weight_factor[unit]
     sums: dict[str, FloatArray] = {}
     for name in terms:
         values = np.asarray(result.column(name).to_numpy(zero_copy_only=False), dtype=float)
-        values = np.nan_to_num(values)  # SUM over only missing values is NULL
-        matrix = np.bincount(flat, weights=values, minlength=size).reshape(units.count, n_cells)
-        sums[name] = matrix * units.weight_factor[:, None]
-    count: FloatArray = np.bincount(
-        cell,
-        weights=np.asarray(result.column("amargah_n").to_numpy(), dtype=float),
-        minlength=n_cells,
+        sums[name] = np.nan_to_num(values) * factor  # SUM over only missing values is NULL
+    count = np.bincount(
+        cell, weights=_floats(result.column("amargah_n")), minlength=n_cells
     ).astype(float)
-    nobs: FloatArray = np.bincount(
-        cell,
-        weights=np.asarray(result.column("amargah_nobs").to_numpy(), dtype=float),
-        minlength=n_cells,
+    nobs = np.bincount(
+        cell, weights=_floats(result.column("amargah_nobs")), minlength=n_cells
     ).astype(float)
-    rows_in_cell = np.bincount(
-        flat,
-        weights=np.asarray(result.column("amargah_n").to_numpy(), dtype=float),
-        minlength=size,
-    ).reshape(units.count, len(domains), len(levels))
-    presence = np.repeat(rows_in_cell.sum(axis=2) > 0, len(levels), axis=1)
     return Aggregate(
+        cells=UnitCells(unit=unit, cell=cell, n_cells=n_cells),
         sums=sums,
         count=count,
         weighted_count=nobs,
-        presence=presence,
         domains=domains,
         levels=levels,
     )
 
 
-def _sorted_codes(column: pa.ChunkedArray) -> tuple[IntArray, list[Any]]:
-    """Codes of a column's values in their sorted order, and the sorted values."""
-    unique = pc.unique(column)
-    ordered = unique.take(pc.sort_indices(unique))
-    codes = pc.index_in(column, value_set=ordered)
-    return (
-        np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64),
-        ordered.to_pylist(),
-    )
+def _floats(column: pa.ChunkedArray) -> FloatArray:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
 
 
 def _by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
@@ -295,11 +293,14 @@ def estimate_linear(
             rows += _linear_rows(
                 design,
                 agg,
+                agg.cells,
                 statistic,
                 v,
-                agg.sums[f"y{i}"],
-                agg.sums["w"],
-                agg.sums[f"yy{i}"],
+                y=agg.sums[f"y{i}"],
+                w=agg.sums["w"],
+                totals=(agg.totals(f"y{i}"), agg.totals("w"), agg.totals(f"yy{i}")),
+                count=agg.count,
+                nobs=agg.weighted_count,
                 level=level,
             )
     for v in categorical:
@@ -330,38 +331,39 @@ def _check_level(level: float) -> None:
 def _linear_rows(
     design: Design,
     agg: Aggregate,
+    cells: UnitCells,
     statistic: str,
     variable: str,
+    *,
     y: FloatArray,
     w: FloatArray,
-    yy: FloatArray,
-    *,
+    totals: tuple[FloatArray, FloatArray, FloatArray],
+    count: FloatArray,
+    nobs: FloatArray,
     level: float,
     term: list[str | None] | None = None,
     domain_of_cell: IntArray | None = None,
-    count: FloatArray | None = None,
-    nobs: FloatArray | None = None,
 ) -> list[Estimate]:
-    """Rows for totals (``statistic == "total"``) or means of ``y`` per cell."""
-    y_total = y.sum(axis=0)
-    w_total = w.sum(axis=0)
-    yy_total = yy.sum(axis=0)
-    n = agg.count if count is None else count
-    n_nonzero = agg.weighted_count if nobs is None else nobs
+    """Rows for totals (``statistic == "total"``) or means of ``y`` per cell.
+
+    ``y`` and ``w`` are the weighted sums of the variable and of the weights in each
+    (unit, cell) row of ``cells``; ``totals`` are the cell totals of y, w and y².
+    """
+    y_total, w_total, yy_total = totals
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = y_total / w_total
         # R's svyvar: weighted variance with the n / (n - 1) correction
-        s2 = (yy_total - y_total * mean) / w_total * n_nonzero / (n_nonzero - 1)
-        srs_mean = s2 * (w_total - n_nonzero) / (w_total * n_nonzero)
+        s2 = (yy_total - y_total * mean) / w_total * nobs / (nobs - 1)
+        srs_mean = s2 * (w_total - nobs) / (w_total * nobs)
         if statistic == "total":
             estimate = y_total
             z = y
             srs = srs_mean * w_total**2
         else:
             estimate = mean
-            z = (y - mean[None, :] * w) / w_total[None, :]
+            z = (y - mean[cells.cell] * w) / w_total[cells.cell]
             srs = srs_mean
-    variance = design_variance(z, design.units.stages, design.lonely_psu, agg.presence)
+    variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
     return _rows(
         design,
         agg,
@@ -371,7 +373,7 @@ def _linear_rows(
         variance,
         srs,
         w_total,
-        n,
+        count,
         level=level,
         term=term,
         domain_of_cell=domain_of_cell,
@@ -383,28 +385,43 @@ def _categorical_rows(
 ) -> list[Estimate]:
     n_levels = len(agg.levels)
     n_domains = len(agg.domains)
-    w_cells = agg.sums["w"]  # (units, domains * levels)
-    by_domain = w_cells.reshape(w_cells.shape[0], n_domains, n_levels).sum(axis=2)
+    # every unit with rows in a domain has a linearised value for every level of it
+    # (zero count of a level is information), so the sparse rows are expanded to
+    # (unit, domain) pairs × levels
+    domain = agg.cells.cell // n_levels
+    level_index = agg.cells.cell % n_levels
+    pair_key = agg.cells.unit * n_domains + domain
+    pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
+    pair_of_row = pair_of_row.reshape(-1)
+    n_pairs = pairs.shape[0]
+    w_level = np.bincount(
+        pair_of_row * n_levels + level_index, weights=agg.sums["w"], minlength=n_pairs * n_levels
+    ).astype(float)
+    w_pair = np.bincount(pair_of_row, weights=agg.sums["w"], minlength=n_pairs)
+    unit = np.repeat(pairs // n_domains, n_levels)
+    cell = np.repeat(pairs % n_domains, n_levels) * n_levels + np.tile(np.arange(n_levels), n_pairs)
+    cells = UnitCells(unit=unit, cell=cell, n_cells=agg.cells.n_cells)
     domain_of_cell = np.repeat(np.arange(n_domains), n_levels)
-    w_domain = by_domain[:, domain_of_cell]
+    level_totals = agg.totals("w")
+    domain_totals = level_totals.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     count = agg.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     nobs = agg.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     labels: list[str | None] = [level_label(v) for v in agg.levels]
-    terms = labels * n_domains
-    # an indicator's square is itself
     rows = _linear_rows(
         design,
         agg,
+        cells,
         "total" if statistic == "total" else "mean",
         variable,
-        w_cells,
-        w_domain,
-        w_cells,
-        level=level,
-        term=terms,
-        domain_of_cell=domain_of_cell,
+        y=w_level,
+        w=np.repeat(w_pair, n_levels),
+        # an indicator's square is itself
+        totals=(level_totals, domain_totals, level_totals),
         count=count,
         nobs=nobs,
+        level=level,
+        term=labels * n_domains,
+        domain_of_cell=domain_of_cell,
     )
     if statistic == "proportion":
         rows = [_renamed(r, "proportion") for r in rows]
@@ -450,17 +467,18 @@ def estimate_ratio(
         variables=[numerator, denominator],
         na_rm=na_rm,
     )
-    s = {name: agg.sums[name].sum(axis=0) for name in terms}
+    s = {name: agg.totals(name) for name in terms}
     n = agg.count
     nobs = agg.weighted_count
+    cell = agg.cells.cell
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = s["y"] / s["x"]
-        z = (agg.sums["y"] - ratio[None, :] * agg.sums["x"]) / s["x"][None, :]
+        z = (agg.sums["y"] - ratio[cell] * agg.sums["x"]) / s["x"][cell]
         # R: deff of the total of the linearised variable (y - R x) / X
         residual_ss = s["yy"] - 2 * ratio * s["xy"] + ratio**2 * s["xx"]
         s2 = residual_ss / s["x"] ** 2 / s["w"] * nobs / (nobs - 1)
         srs = s2 * s["w"] ** 2 * (s["w"] - nobs) / (s["w"] * nobs)
-    variance = design_variance(z, design.units.stages, design.lonely_psu, agg.presence)
+    variance = design_variance(z, agg.cells, design.units.stages, design.lonely_psu)
     rows = _rows(
         design,
         agg,

@@ -1,13 +1,14 @@
 """Design-based variance of linearised totals, from sums over the sampling units.
 
-The input is a matrix ``z`` whose rows are the finest sampling units of the design (the
-last-stage clusters, or the rows when every row is its own unit) and whose columns are
-the totals, within each unit, of the linearised variables already multiplied by the
-weights. Stage by stage, unit sums are rolled up to that stage's clusters and the usual
-between-cluster variance within strata is formed, with the finite population correction
-of the stage; later stages are added with the sampling fraction of the earlier ones, as
-R `survey`'s default multistage computation does. Without a finite population
-correction only the first stage is used (the with-replacement approximation).
+The input is, for each finest sampling unit of the design (the last-stage cluster, or
+the row when every row is its own unit) and each cell (domain), the total within the
+unit of a linearised variable already multiplied by the weights; only pairs with rows
+are given, the others are zero. Stage by stage, unit sums are rolled up to that stage's
+clusters and the usual between-cluster variance within strata is formed, with the
+finite population correction of the stage; later stages are added with the sampling
+fraction of the earlier ones, as R `survey`'s default multistage computation does.
+Without a finite population correction only the first stage is used (the
+with-replacement approximation).
 """
 
 from __future__ import annotations
@@ -75,42 +76,59 @@ class Stage:
         return self.sample_size / self.population_size
 
 
+@dataclass(frozen=True)
+class UnitCells:
+    """Sparse values over units × cells: only the (unit, cell) pairs with sample rows.
+
+    A cell is a domain (or domain × level, or domain × variable); a pair absent from
+    the rows has the value zero. Each (unit, cell) pair appears at most once.
+
+    Attributes
+    ----------
+    unit
+        Shape (r,): finest-unit index of each row.
+    cell
+        Shape (r,): cell index of each row.
+    n_cells
+        Number of cells.
+    """
+
+    unit: IntArray
+    cell: IntArray
+    n_cells: int
+
+
 def design_variance(
-    z: FloatArray,
-    stages: tuple[Stage, ...],
-    lonely_psu: LonelyPSU,
-    presence: npt.NDArray[np.bool_] | None = None,
+    z: FloatArray, cells: UnitCells, stages: tuple[Stage, ...], lonely_psu: LonelyPSU
 ) -> FloatArray:
-    """Variance of the column totals of ``z`` under the design.
+    """Variance of the total, in each cell, of the values ``z``.
 
     Parameters
     ----------
     z
-        Array of shape (units, k): weighted linearised values summed within each unit.
+        Shape (r,): weighted linearised values of each (unit, cell) row of ``cells``.
+    cells
+        Where each value lies.
     stages
         The stages whose variance is added (one when no fpc is given).
     lonely_psu
         What a stratum with a single sampled cluster contributes: ``"remove"`` and
         ``"certainty"`` nothing; ``"adjust"`` its cluster total deviated from zero (the
         population mean of linearised values); ``"average"`` the average of the other
-        strata of its group. ``"fail"`` is checked when the design is built.
-    presence
-        Shape (units, k): whether the unit has any row in the domain of each column.
-        Only ``"average"`` uses it: as in R, the strata it averages over are those
-        with rows in the domain.
+        strata of its group, counting (as R does over a subset) only strata with rows
+        in the cell. ``"fail"`` is checked when the design is built.
 
     Returns
     -------
     numpy.ndarray
-        Shape (k,): the variance of each column total, in squared units of ``z``.
+        Shape (n_cells,): variance of each cell total, in squared units of ``z``.
     """
-    total = np.zeros(z.shape[1])
+    total = np.zeros(cells.n_cells)
     # weight of each finest unit's contribution at the current stage: the product of
     # the sampling fractions of the clusters above it
-    unit_weight = np.ones(z.shape[0])
+    unit_weight = np.ones(stages[0].cluster.shape[0])
     for depth, stage in enumerate(stages):
-        contribution = _stage_variance(z, stage, lonely_psu, unit_weight, presence)
-        total += contribution
+        total += _stage_variance(z, cells, stage, lonely_psu, unit_weight)
         if depth + 1 < len(stages):
             fraction = stage.sampling_fraction[stage.cluster_stratum[stage.cluster]]
             unit_weight = unit_weight * fraction
@@ -119,59 +137,66 @@ def design_variance(
 
 def _stage_variance(
     z: FloatArray,
+    cells: UnitCells,
     stage: Stage,
     lonely_psu: LonelyPSU,
     unit_weight: FloatArray,
-    presence: npt.NDArray[np.bool_] | None,
 ) -> FloatArray:
-    k = z.shape[1]
-    clusters = np.zeros((stage.n_clusters, k))
-    np.add.at(clusters, stage.cluster, z)
-    # all units of a cluster share the weight of the clusters above it
-    cluster_weight = np.zeros(stage.n_clusters)
-    cluster_weight[stage.cluster] = unit_weight
+    k = cells.n_cells
+    cluster = stage.cluster[cells.unit]
+    key = cluster * k + cells.cell
+    if stage.n_clusters == stage.cluster.shape[0]:
+        # the units are this stage's clusters: pairs are already unique
+        cluster_z, cluster_key = z, key
+    else:
+        cluster_key, inverse = np.unique(key, return_inverse=True)
+        cluster_z = np.bincount(
+            inverse.reshape(-1), weights=z, minlength=cluster_key.shape[0]
+        ).astype(float)
+    stratum = stage.cluster_stratum[cluster_key // k]
+    stratum_cell = stratum * k + cluster_key % k
+    size = stage.n_strata * k
     n_h = stage.sample_size
-    stratum_sums = np.zeros((stage.n_strata, k))
-    np.add.at(stratum_sums, stage.cluster_stratum, clusters)
-    means = stratum_sums / n_h[:, None]
+    sums = np.bincount(stratum_cell, weights=cluster_z, minlength=size).astype(float)
+    sums = sums.reshape(-1, k)
+    present = np.bincount(stratum_cell, minlength=size).reshape(-1, k)
+    means = sums / n_h[:, None]
     lonely = n_h <= 1
-    deviations = clusters - means[stage.cluster_stratum]
     if lonely_psu == "adjust":
         # a lonely cluster is compared with zero, the mean of the linearised values
-        lonely_cluster = lonely[stage.cluster_stratum]
-        deviations[lonely_cluster] = clusters[lonely_cluster]
+        means[lonely] = 0.0
+    deviations = cluster_z - means.reshape(-1)[stratum_cell]
+    squares: FloatArray = np.bincount(stratum_cell, weights=deviations**2, minlength=size).astype(
+        float
+    )
+    squares = squares.reshape(-1, k)
+    # clusters without rows in the cell have value zero and deviate by the mean
+    squares += (n_h[:, None] - present) * means**2
     f = stage.correction
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(lonely, f, f * n_h / (n_h - 1))
-    squares = np.zeros((stage.n_strata, k))
-    np.add.at(squares, stage.cluster_stratum, deviations**2)
-    per_stratum = scale[:, None] * squares
+    per_stratum: FloatArray = scale[:, None] * squares
     census = f < CENSUS_TOLERANCE
     per_stratum[census] = 0.0
     stratum_weight = np.zeros(stage.n_strata)
-    stratum_weight[stage.cluster_stratum] = cluster_weight
+    stratum_weight[stage.cluster_stratum[stage.cluster]] = unit_weight
     per_stratum *= stratum_weight[:, None]
     if lonely_psu != "average":
-        return per_stratum.sum(axis=0)
+        return np.asarray(per_stratum.sum(axis=0), dtype=np.float64)
     # "average": lonely strata are left out and the others scaled up, separately within
-    # each cluster of the previous stage, counting only strata with rows in the domain
+    # each cluster of the previous stage, counting only strata with rows in the cell
     # (R scales by nstrat / nokstrat in each call, over the rows of the subset)
-    if presence is None:
-        present = np.ones((stage.n_strata, k), dtype=bool)
-    else:
-        present_units = np.zeros((stage.n_strata, k))
-        np.add.at(present_units, stage.cluster_stratum[stage.cluster], presence.astype(float))
-        present = present_units > 0
-    missing = (lonely & ~census)[:, None] & present
-    n_groups = int(stage.stratum_parent.max()) + 1 if stage.n_strata else 0
+    has_rows = present > 0
+    missing = (lonely & ~census)[:, None] & has_rows
+    n_groups = int(stage.stratum_parent.max()) + 1
     strata_in_group = np.zeros((n_groups, k))
-    np.add.at(strata_in_group, stage.stratum_parent, present.astype(float))
+    np.add.at(strata_in_group, stage.stratum_parent, has_rows.astype(float))
     ok_in_group = np.zeros((n_groups, k))
-    np.add.at(ok_in_group, stage.stratum_parent, (present & ~missing).astype(float))
+    np.add.at(ok_in_group, stage.stratum_parent, (has_rows & ~missing).astype(float))
     per_stratum = np.where(missing, 0.0, per_stratum)
     group_sums = np.zeros((n_groups, k))
     np.add.at(group_sums, stage.stratum_parent, per_stratum)
     with np.errstate(invalid="ignore", divide="ignore"):
         # no strata with rows: nothing to add; all lonely: R's 0 * n / 0 = NaN
         factor = np.where(strata_in_group == 0, 0.0, strata_in_group / ok_in_group)
-    return (group_sums * factor).sum(axis=0)
+    return np.asarray((group_sums * factor).sum(axis=0), dtype=np.float64)
