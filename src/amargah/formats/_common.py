@@ -1,0 +1,53 @@
+"""Small helpers shared by the writers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from amargah.formats.cube import Cube, Lang
+
+
+def check_lang(lang: str) -> Lang:
+    """`lang` if it is ``"fa"`` or ``"en"``; `ValueError` naming it otherwise."""
+    if lang == "fa":
+        return "fa"
+    if lang == "en":
+        return "en"
+    raise ValueError(f"unknown language {lang!r}: use 'fa' or 'en'")
+
+
+def check_absolute_url(name: str, url: str) -> str:
+    """`url` if it is absolute (scheme and host); JSON-stat validators refuse relative ones."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name} must be an absolute http(s) URL, not {url!r}")
+    return url
+
+
+def check_unique_labels(cube: Cube, lang: Lang) -> None:
+    """Refuse two dimensions with the same label in `lang`.
+
+    pyjstat names DataFrame columns by label and pxwebpy keys rows by label: two equal
+    labels give duplicate columns and silently merged rows.
+    """
+    seen: dict[str, str] = {}
+    for d in cube.dimensions:
+        label = d.label.get(lang)
+        if label in seen:
+            raise ValueError(
+                f"dimensions {seen[label]!r} and {d.id!r} have the same {lang} label "
+                f"{label!r}; clients key columns by label, so labels must differ"
+            )
+        seen[label] = d.id
+
+
+def dumps(doc: Any) -> bytes:
+    """Compact UTF-8 JSON with Persian letters as they are (not ``\\u`` escapes)."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def number(value: float) -> str:
+    """A float attribute (SE, CI bound, CV) as the shortest text that reads back equal."""
+    return repr(float(value))
