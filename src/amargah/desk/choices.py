@@ -1,0 +1,136 @@
+"""Enumerations of the service desk: kinds, statuses, clocks, actions and error codes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketKind(models.TextChoices):
+    """What a person asks the office for."""
+
+    INFO_REQUEST = "info_request", _("Statistical information request")
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion or criticism")
+
+
+class RequesterKind(models.TextChoices):
+    """Who is asking."""
+
+    CITIZEN = "citizen", _("Citizen")
+    BUSINESS = "business", _("Business")
+    AGENCY = "agency", _("Government agency")
+
+
+class Channel(models.TextChoices):
+    """How a ticket reached the office."""
+
+    WEB = "web", _("Website")
+    PHONE = "phone", _("Telephone")
+    IN_PERSON = "in_person", _("In person")
+    LETTER = "letter", _("Letter")
+
+
+class TicketStatus(models.TextChoices):
+    """Where a ticket stands."""
+
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    WAITING = "waiting", _("Waiting on the requester")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+
+
+# Statuses in which the office still owes the requester something.
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.ASSIGNED,
+    TicketStatus.WAITING,
+    TicketStatus.REOPENED,
+)
+
+
+class PreferredFormat(models.TextChoices):
+    """The form in which a requester would like statistics."""
+
+    ANY = "any", _("Any")
+    TABLE = "table", _("Spreadsheet (Excel or CSV)")
+    DOCUMENT = "document", _("Document (PDF)")
+    PRINTED = "printed", _("Printed copy")
+
+
+class Clock(models.TextChoices):
+    """The calendar an SLA target counts in."""
+
+    ALWAYS = "always", _("24/7: every hour of every day")
+    WORKING = "working", _("Working days and office hours")
+
+
+class MessageVisibility(models.TextChoices):
+    """Who may read a message on a ticket."""
+
+    PUBLIC = "public", _("Visible to the requester")
+    INTERNAL = "internal", _("Internal note")
+
+
+class EventAction(models.TextChoices):
+    """What happened to a ticket: the audit trail."""
+
+    CREATED = "created", _("Received")
+    ASSIGNED = "assigned", _("Assigned")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REPLIED = "replied", _("Public reply")
+    NOTE_ADDED = "note_added", _("Internal note")
+    REQUESTER_REPLIED = "requester_replied", _("Requester replied")
+    ATTACHMENT_ADDED = "attachment_added", _("File attached")
+    PAUSED = "paused", _("SLA clock paused")
+    RESUMED = "resumed", _("SLA clock resumed")
+    ESCALATED = "escalated", _("Escalated to a supervisor")
+    RATED = "rated", _("Rated by the requester")
+    VIEWED = "viewed", _("Opened by staff")
+
+
+class SlaTarget(models.TextChoices):
+    """The two promises an SLA policy makes."""
+
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class NotificationChannel(models.TextChoices):
+    """How a notification travels."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class NotificationStatus(models.TextChoices):
+    """Where a notification in the outbox stands."""
+
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed for good")
+
+
+class SurveySource(models.TextChoices):
+    """Where a satisfaction rating came from."""
+
+    TICKET = "ticket", _("After an answer")
+    STANDALONE = "standalone", _("Survey page")
+
+
+class DeskErrorCode(models.TextChoices):
+    """Machine-readable reasons a desk action was refused."""
+
+    LOOKUP_FAILED = "lookup_failed", _("No request matches this tracking code and mobile number")
+    BAD_TRACKING_CODE = "bad_tracking_code", _("The tracking code has a typing error")
+    FORM_TOO_FAST = "form_too_fast", _("The form was sent too fast")
+    FORM_EXPIRED = "form_expired", _("The form has expired")
+    HONEYPOT = "honeypot", _("The form was filled in by a program")
+    OTP_INVALID = "otp_invalid", _("The confirmation code is wrong or has expired")
+    FILE_TOO_LARGE = "file_too_large", _("The file is too large")
+    FILE_TYPE = "file_type", _("This type of file is not accepted")
+    SURVEY_TOKEN = "survey_token", _("The survey link is invalid, used or expired")
+    TRANSITION = "transition", _("This status change is not allowed")
+    SLA_BREACHED = "sla_breached", _("An SLA target was missed")

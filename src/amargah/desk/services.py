@@ -1,0 +1,668 @@
+"""Every write of the service desk: plain functions, keyword-only arguments, one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from amargah.core.dates import format_date
+from amargah.core.persian import to_persian_digits
+from amargah.desk import selectors, tracking
+from amargah.desk.choices import (
+    OPEN_STATUSES,
+    Channel,
+    Clock,
+    DeskErrorCode,
+    EventAction,
+    MessageVisibility,
+    NotificationChannel,
+    NotificationStatus,
+    SlaTarget,
+    SurveySource,
+    TicketKind,
+    TicketStatus,
+)
+from amargah.desk.models import (
+    Attachment,
+    Event,
+    Message,
+    Notification,
+    OneTimeCode,
+    SlaPolicy,
+    SurveyInvitation,
+    SurveyResponse,
+    Ticket,
+)
+from amargah.desk.notifications import Sms, SmsError, send_email, sms_backend
+
+logger = logging.getLogger(__name__)
+
+Actor = User | AnonymousUser
+
+SURVEY_LINK_DAYS = 30
+OTP_MINUTES = 5
+OTP_MAX_TRIES = 3
+
+# Status changes an officer may make; assignment moves NEW to ASSIGNED on its own.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TicketStatus.NEW: (
+        TicketStatus.ASSIGNED,
+        TicketStatus.WAITING,
+        TicketStatus.ANSWERED,
+        TicketStatus.CLOSED,
+    ),
+    TicketStatus.ASSIGNED: (TicketStatus.WAITING, TicketStatus.ANSWERED, TicketStatus.CLOSED),
+    TicketStatus.WAITING: (TicketStatus.ASSIGNED, TicketStatus.ANSWERED, TicketStatus.CLOSED),
+    TicketStatus.ANSWERED: (TicketStatus.CLOSED, TicketStatus.REOPENED),
+    TicketStatus.CLOSED: (TicketStatus.REOPENED,),
+    TicketStatus.REOPENED: (
+        TicketStatus.ASSIGNED,
+        TicketStatus.WAITING,
+        TicketStatus.ANSWERED,
+        TicketStatus.CLOSED,
+    ),
+}
+
+# The default targets, in minutes of each policy's clock (a working day is 7 hours).
+WORKING_DAY_MINUTES = 7 * 60
+DEFAULT_POLICIES = {
+    # The law on access to information allows at most ten working days.
+    TicketKind.INFO_REQUEST: (Clock.WORKING, 1 * WORKING_DAY_MINUTES, 10 * WORKING_DAY_MINUTES),
+    # The desk is open day and night: complaints are acknowledged within a day.
+    TicketKind.COMPLAINT: (Clock.ALWAYS, 24 * 60, 7 * 24 * 60),
+    TicketKind.SUGGESTION: (Clock.WORKING, 2 * WORKING_DAY_MINUTES, 10 * WORKING_DAY_MINUTES),
+}
+
+ROLE_PERMISSIONS = {
+    "officer": ("work_ticket",),
+    "supervisor": ("work_ticket", "assign_ticket", "view_all_tickets"),
+    "head": ("work_ticket", "assign_ticket", "view_all_tickets"),
+}
+
+
+class DeskError(Exception):
+    """A desk action was refused; ``code`` is a :class:`DeskErrorCode`."""
+
+    def __init__(self, code: DeskErrorCode) -> None:
+        super().__init__(code.value)
+        self.code = code
+
+
+def desk_defaults_ensure() -> None:
+    """Create the default SLA policies and the three staff roles if they are missing."""
+    with transaction.atomic():
+        for kind, (clock, first, resolution) in DEFAULT_POLICIES.items():
+            SlaPolicy.objects.get_or_create(
+                kind=kind,
+                defaults={
+                    "clock": clock,
+                    "first_response_minutes": first,
+                    "resolution_minutes": resolution,
+                },
+            )
+        for role, codenames in ROLE_PERMISSIONS.items():
+            group, _created = Group.objects.get_or_create(name=role)
+            permissions = Permission.objects.filter(
+                content_type__app_label="desk", codename__in=codenames
+            )
+            group.permissions.add(*permissions)
+
+
+def _hash(secret: str) -> str:
+    """A keyed hash of a secret for storage: tokens and codes are never stored in clear."""
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _event(
+    ticket: Ticket, action: EventAction, actor: Actor | None = None, old: str = "", new: str = ""
+) -> None:
+    user = actor if isinstance(actor, User) else None
+    Event.objects.create(
+        ticket=ticket, actor=user, action=action, old_value=old[:100], new_value=new[:100]
+    )
+
+
+def _link(name: str, *args: str) -> str:
+    return settings.DESK_PUBLIC_URL + reverse(name, args=args)
+
+
+# ----------------------------------------------------------------------------- outbox
+
+
+def notification_queue(
+    *,
+    channel: NotificationChannel,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    ticket: Ticket | None = None,
+) -> Notification:
+    """Write a notification to the outbox; it is sent by a task once the transaction commits."""
+    notification = Notification.objects.create(
+        ticket=ticket, channel=channel, recipient=recipient, subject=subject, body=body
+    )
+    from amargah.desk import tasks  # the tasks module imports this one
+
+    transaction.on_commit(lambda: tasks.send_notification.enqueue(notification.pk))
+    return notification
+
+
+def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """Send one notification from the outbox if it is still pending; return its status.
+
+    A failure is recorded and retried later with a growing delay, up to
+    ``DESK_NOTIFY_MAX_ATTEMPTS`` times; the ticket it belongs to is never touched.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(pk=notification_id, status=NotificationStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return "skipped"
+        notification.attempts += 1
+        try:
+            if notification.channel == NotificationChannel.SMS:
+                sms_backend().send(Sms(to=notification.recipient, body=notification.body))
+            else:
+                send_email(
+                    to=notification.recipient, subject=notification.subject, body=notification.body
+                )
+        except (SmsError, OSError) as error:
+            notification.last_error = str(error)[:300]
+            if notification.attempts >= settings.DESK_NOTIFY_MAX_ATTEMPTS:
+                notification.status = NotificationStatus.FAILED
+            else:
+                notification.next_attempt_at = now + dt.timedelta(minutes=2**notification.attempts)
+            logger.warning(
+                "desk notification %s failed (attempt %s)", notification.pk, notification.attempts
+            )
+        else:
+            notification.status = NotificationStatus.SENT
+            notification.sent_at = now
+            notification.last_error = ""
+        notification.save()
+    if notification.status == NotificationStatus.PENDING:
+        from amargah.desk import tasks
+
+        tasks.schedule(tasks.send_notification, notification.next_attempt_at, notification.pk)
+    return str(notification.status)
+
+
+def notifications_send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every pending notification whose next attempt is due; return how many were tried."""
+    now = now or timezone.now()
+    due = list(
+        Notification.objects.filter(
+            status=NotificationStatus.PENDING, next_attempt_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    for pk in due:
+        notification_send(notification_id=pk, now=now)
+    return len(due)
+
+
+def _notify_requester(
+    ticket: Ticket, sms: str, *, subject: str = "", email: str | None = None
+) -> None:
+    notification_queue(
+        channel=NotificationChannel.SMS, recipient=ticket.mobile, body=sms, ticket=ticket
+    )
+    if ticket.email:
+        notification_queue(
+            channel=NotificationChannel.EMAIL,
+            recipient=ticket.email,
+            subject=subject or sms,
+            body=email or sms,
+            ticket=ticket,
+        )
+
+
+# ----------------------------------------------------------------------------- tickets
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a public form collected, already validated and normalised."""
+
+    kind: str
+    requester_kind: str
+    full_name: str
+    mobile: str
+    subject: str
+    body: str
+    email: str = ""
+    organisation: str = ""
+    national_id: str = ""
+    company_id: str = ""
+    postal_code: str = ""
+    period: str = ""
+    area: str = ""
+    preferred_format: str = ""
+
+
+def ticket_submit(
+    *,
+    form_token: str,
+    submission: Submission,
+    language: str = "fa",
+    channel: Channel = Channel.WEB,
+    received_at: dt.datetime | None = None,
+) -> tuple[Ticket, bool]:
+    """Register a submission and queue its acknowledgement; return the ticket and whether it is new.
+
+    Idempotent on ``form_token``: the unique constraint on the token, not a
+    look-up before the insert, decides which of two concurrent sendings of the
+    same form creates the ticket; the other gets that ticket back. The ticket is
+    committed before this function returns, so the code shown is never lost.
+    """
+    received_at = received_at or timezone.now()
+    policy = SlaPolicy.objects.get(kind=submission.kind)
+    calendar = selectors.sla_calendar(policy.clock)
+    first_due = calendar.add(received_at, policy.first_response_minutes)
+    resolution_due = calendar.add(received_at, policy.resolution_minutes)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    tracking_code=tracking.new_code(),
+                    form_token=form_token,
+                    channel=channel,
+                    language=language,
+                    policy=policy,
+                    received_at=received_at,
+                    due_first_response=first_due,
+                    due_resolution=resolution_due,
+                    **submission.__dict__,
+                )
+                _event(ticket, EventAction.CREATED, new=str(channel))
+                with translation.override(language):
+                    sms = _(
+                        "Amargah: your request is registered. Tracking code %(code)s, "
+                        "answer due %(date)s."
+                    ) % {
+                        "code": _digits(ticket.tracking_code, language),
+                        "date": format_date(
+                            first_due if policy.kind != TicketKind.INFO_REQUEST else resolution_due,
+                            language,
+                        ),
+                    }
+                    _notify_requester(ticket, sms, subject=_("Your request is registered"))
+                transaction.on_commit(partial(_schedule_escalations, ticket))
+            return ticket, True
+        except IntegrityError:
+            existing = Ticket.objects.filter(form_token=form_token).first()
+            if existing is not None:
+                return existing, False
+            # Otherwise two random codes collided: draw another.
+    raise RuntimeError("could not draw a free tracking code in five attempts")
+
+
+def _digits(text: str, language: str) -> str:
+    return to_persian_digits(text) if language == "fa" else text
+
+
+def _schedule_escalations(ticket: Ticket) -> None:
+    from amargah.desk import tasks
+
+    tasks.schedule(tasks.escalate_ticket, ticket.due_first_response, ticket.pk)
+    if ticket.due_resolution is not None:
+        tasks.schedule(tasks.escalate_ticket, ticket.due_resolution, ticket.pk)
+
+
+def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
+    for upload in files:
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            original_name=(upload.name or "file")[:200],
+            size=upload.size or 0,
+            content_type=(upload.content_type or "application/octet-stream")[:100],
+        )
+
+
+def _resume_clock(ticket: Ticket, now: dt.datetime, actor: Actor | None) -> None:
+    """Close a pause: add its length to the paused minutes and set the deadline again."""
+    if ticket.paused_since is None:
+        return
+    calendar = selectors.sla_calendar(ticket.policy.clock)
+    ticket.paused_minutes += max(0.0, calendar.between(ticket.paused_since, now))
+    ticket.paused_since = None
+    ticket.due_resolution = calendar.add(
+        ticket.received_at, ticket.policy.resolution_minutes + ticket.paused_minutes
+    )
+    _event(ticket, EventAction.RESUMED, actor)
+    transaction.on_commit(lambda: _schedule_escalations(ticket))
+
+
+def _apply_status(ticket: Ticket, status: str, actor: Actor | None, now: dt.datetime) -> None:
+    """Move a ticket to ``status`` with the clock and timestamp bookkeeping each status needs."""
+    old = ticket.status
+    if old == status:
+        return
+    if old == TicketStatus.WAITING:
+        _resume_clock(ticket, now, actor)
+    if status == TicketStatus.WAITING:
+        ticket.paused_since = now
+        ticket.due_resolution = None
+        _event(ticket, EventAction.PAUSED, actor)
+    if status == TicketStatus.ANSWERED:
+        ticket.answered_at = ticket.answered_at or now
+        ticket.first_response_at = ticket.first_response_at or now
+    if status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    ticket.status = status
+    _event(ticket, EventAction.STATUS_CHANGED, actor, old=old, new=status)
+    if (
+        status == TicketStatus.ANSWERED
+        and not SurveyInvitation.objects.filter(ticket=ticket).exists()
+    ):
+        _survey_invite(ticket, now)
+
+
+def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Ticket:
+    """Assign a ticket to an officer (or take it back); a new ticket becomes assigned."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("policy").get(pk=ticket.pk)
+        old = ticket.assigned_to.get_username() if ticket.assigned_to else ""
+        ticket.assigned_to = assignee
+        _event(
+            ticket,
+            EventAction.ASSIGNED,
+            actor,
+            old=old,
+            new=assignee.get_username() if assignee else "",
+        )
+        if assignee is not None and ticket.status in (TicketStatus.NEW, TicketStatus.REOPENED):
+            _apply_status(ticket, TicketStatus.ASSIGNED, actor, now)
+        ticket.save()
+    return ticket
+
+
+def ticket_set_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
+    """Change a ticket's status, if the change is allowed from where it stands."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("policy").get(pk=ticket.pk)
+        if status != ticket.status and status not in TRANSITIONS[ticket.status]:
+            raise DeskError(DeskErrorCode.TRANSITION)
+        _apply_status(ticket, status, actor, now)
+        ticket.save()
+    return ticket
+
+
+def ticket_reply(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    public: bool,
+    status: str = "",
+    files: Sequence[UploadedFile] = (),
+) -> Message:
+    """Add a staff reply (public) or internal note, with files, and optionally change the status.
+
+    The first public reply is the ticket's first response; the requester is told by
+    SMS (and e-mail when given) of every public reply.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("policy").get(pk=ticket.pk)
+        if status and status != ticket.status and status not in TRANSITIONS[ticket.status]:
+            raise DeskError(DeskErrorCode.TRANSITION)
+        visibility = MessageVisibility.PUBLIC if public else MessageVisibility.INTERNAL
+        message = Message.objects.create(
+            ticket=ticket, author=actor, visibility=visibility, body=body, created_at=now
+        )
+        _attach(message, files)
+        _event(ticket, EventAction.REPLIED if public else EventAction.NOTE_ADDED, actor)
+        if files:
+            _event(ticket, EventAction.ATTACHMENT_ADDED, actor, new=str(len(files)))
+        if public:
+            ticket.first_response_at = ticket.first_response_at or now
+            if ticket.assigned_to_id is None:
+                ticket.assigned_to = actor
+            if ticket.status == TicketStatus.NEW and not status:
+                _apply_status(ticket, TicketStatus.ASSIGNED, actor, now)
+        if status:
+            _apply_status(ticket, status, actor, now)
+        ticket.save()
+        if public:
+            with translation.override(ticket.language):
+                sms = _(
+                    "Amargah: there is a reply to your request %(code)s. Follow it up on the site."
+                ) % {"code": _digits(ticket.tracking_code, ticket.language)}
+                _notify_requester(
+                    ticket, sms, subject=_("A reply to your request"), email=sms + "\n\n" + body
+                )
+    return message
+
+
+def requester_reply(*, ticket: Ticket, body: str, files: Sequence[UploadedFile] = ()) -> Message:
+    """Add the requester's reply (after the one-time code was checked).
+
+    A reply while the office waits on the requester resumes the clock; a reply to an
+    answered or closed ticket reopens it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("policy").get(pk=ticket.pk)
+        message = Message.objects.create(
+            ticket=ticket,
+            from_requester=True,
+            visibility=MessageVisibility.PUBLIC,
+            body=body,
+            created_at=now,
+        )
+        _attach(message, files)
+        _event(ticket, EventAction.REQUESTER_REPLIED)
+        if ticket.status == TicketStatus.WAITING:
+            _apply_status(
+                ticket,
+                TicketStatus.ASSIGNED if ticket.assigned_to_id else TicketStatus.NEW,
+                None,
+                now,
+            )
+        elif ticket.status in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+            _apply_status(ticket, TicketStatus.REOPENED, None, now)
+        ticket.save()
+    return message
+
+
+# ----------------------------------------------------------------------------- one-time codes
+
+
+def otp_send(*, ticket: Ticket) -> None:
+    """Send a 6-digit confirmation code to the ticket's mobile; earlier codes stop working."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        OneTimeCode.objects.filter(ticket=ticket, used_at__isnull=True).update(used_at=now)
+        OneTimeCode.objects.create(
+            ticket=ticket,
+            code_hash=_hash(f"{ticket.pk}:{code}"),
+            expires_at=now + dt.timedelta(minutes=OTP_MINUTES),
+        )
+        with translation.override(ticket.language):
+            sms = _("Amargah confirmation code: %(code)s") % {
+                "code": _digits(code, ticket.language)
+            }
+        notification_queue(
+            channel=NotificationChannel.SMS, recipient=ticket.mobile, body=sms, ticket=ticket
+        )
+
+
+def otp_verify(*, ticket: Ticket, code: str) -> bool:
+    """Whether ``code`` is the ticket's current code; each code allows three tries and one use."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            OneTimeCode.objects.select_for_update()
+            .filter(
+                ticket=ticket, used_at__isnull=True, expires_at__gt=now, tries__lt=OTP_MAX_TRIES
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if current is None:
+            return False
+        if hmac.compare_digest(current.code_hash, _hash(f"{ticket.pk}:{code}")):
+            current.used_at = now
+            current.save(update_fields=["used_at"])
+            return True
+        current.tries += 1
+        current.save(update_fields=["tries"])
+        return False
+
+
+# ----------------------------------------------------------------------------- survey
+
+
+def _survey_invite(ticket: Ticket, now: dt.datetime) -> str:
+    """Create a one-time survey link for an answered ticket and text it to the requester."""
+    token = secrets.token_urlsafe(24)
+    SurveyInvitation.objects.create(
+        ticket=ticket, token_hash=_hash(token), expires_at=now + dt.timedelta(days=SURVEY_LINK_DAYS)
+    )
+    with translation.override(ticket.language):
+        sms = _("Amargah: your request is answered. Please rate our service: %(link)s") % {
+            "link": _link("desk:survey-token", token)
+        }
+        _notify_requester(ticket, sms, subject=_("How did we do?"))
+    return token
+
+
+def survey_invite(*, ticket: Ticket) -> str:
+    """A new one-time survey link for ``ticket``; returns the token (shown once, stored hashed)."""
+    with transaction.atomic():
+        return _survey_invite(ticket, timezone.now())
+
+
+def survey_invitation_check(*, token: str) -> SurveyInvitation:
+    """The unused, unexpired invitation for ``token``, or :class:`DeskError`."""
+    invitation = (
+        SurveyInvitation.objects.select_related("ticket")
+        .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None:
+        raise DeskError(DeskErrorCode.SURVEY_TOKEN)
+    return invitation
+
+
+def survey_submit(
+    *, score: int, comment: str = "", token: str = "", ticket: Ticket | None = None
+) -> SurveyResponse:
+    """Store a rating: by one-time link (``token``), for a looked-up ``ticket``, or standalone.
+
+    A token is spent by its use; a ticket keeps only its first rating.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if token:
+            invitation = (
+                SurveyInvitation.objects.select_for_update()
+                .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
+                .first()
+            )
+            if invitation is None:
+                raise DeskError(DeskErrorCode.SURVEY_TOKEN)
+            invitation.used_at = now
+            invitation.save(update_fields=["used_at"])
+            ticket = invitation.ticket
+        if ticket is not None:
+            if SurveyResponse.objects.filter(ticket=ticket).exists():
+                raise DeskError(DeskErrorCode.SURVEY_TOKEN)
+            SurveyInvitation.objects.filter(ticket=ticket, used_at__isnull=True).update(used_at=now)
+            _event(ticket, EventAction.RATED, new=str(score))
+        return SurveyResponse.objects.create(
+            ticket=ticket,
+            source=SurveySource.TICKET if ticket is not None else SurveySource.STANDALONE,
+            score=score,
+            comment=comment,
+            created_at=now,
+        )
+
+
+# ----------------------------------------------------------------------------- escalation
+
+
+def ticket_escalate_if_breached(*, ticket_id: int, now: dt.datetime | None = None) -> list[str]:
+    """Escalate each missed target of one ticket to the supervisors, once per target.
+
+    Returns the targets escalated by this call. Safe to run any number of times:
+    a conditional update claims each escalation, so two workers never both send it.
+    """
+    now = now or timezone.now()
+    escalated: list[str] = []
+    with transaction.atomic():
+        ticket = Ticket.objects.filter(pk=ticket_id).first()
+        if ticket is None or ticket.status not in OPEN_STATUSES:
+            return escalated
+        claims = [
+            (
+                SlaTarget.FIRST_RESPONSE,
+                ticket.first_response_at is None and ticket.due_first_response < now,
+                "escalated_first_response_at",
+            ),
+            (
+                SlaTarget.RESOLUTION,
+                ticket.answered_at is None
+                and ticket.due_resolution is not None
+                and ticket.due_resolution < now,
+                "escalated_resolution_at",
+            ),
+        ]
+        for target, breached, field in claims:
+            if breached and Ticket.objects.filter(
+                pk=ticket.pk, **{f"{field}__isnull": True}
+            ).update(**{field: now}):
+                escalated.append(target)
+                _event(ticket, EventAction.ESCALATED, new=target)
+                _notify_supervisors(ticket, target)
+    return escalated
+
+
+def _notify_supervisors(ticket: Ticket, target: str) -> None:
+    link = _link("desk:staff-ticket", str(ticket.pk))
+    for supervisor in selectors.supervisors():
+        if not supervisor.email:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("SLA missed on ticket %(code)s") % {"code": ticket.tracking_code}
+            body = _("The %(target)s target of ticket %(code)s was missed. Open it: %(link)s") % {
+                "target": SlaTarget(target).label,
+                "code": ticket.tracking_code,
+                "link": link,
+            }
+        notification_queue(
+            channel=NotificationChannel.EMAIL,
+            recipient=supervisor.email,
+            subject=subject,
+            body=body,
+            ticket=ticket,
+        )
+
+
+def escalate_breaches(*, now: dt.datetime | None = None) -> int:
+    """Escalate every missed deadline not escalated yet; return how many targets were escalated."""
+    now = now or timezone.now()
+    candidates = selectors.tickets_past_due(now=now)
+    return sum(len(ticket_escalate_if_breached(ticket_id=pk, now=now)) for pk in candidates)
