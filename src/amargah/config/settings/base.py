@@ -162,6 +162,8 @@ STATUS_SNAPSHOT_DIR = Path(env.env_str("STATUS_SNAPSHOT_DIR", str(DATA_DIR / "st
 # Memcached and django_redis; the database cache is shared, so the warning is silenced.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "amargah.desk.views.rate_limited"
+# Turns a blocked request into RATELIMIT_VIEW's 429 page instead of a bare 403.
+MIDDLEWARE = [*MIDDLEWARE, "django_ratelimit.middleware.RatelimitMiddleware"]
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 DESK_RATE_SUBMIT = env.env_str("DESK_RATE_SUBMIT", "10/h")
 DESK_RATE_LOOKUP = env.env_str("DESK_RATE_LOOKUP", "5/m")
