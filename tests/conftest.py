@@ -1,13 +1,16 @@
-"""Fixtures shared by the whole suite: a headless Chromium from Debian."""
+"""Fixtures shared by the whole suite: demo worlds, and a headless Chromium from Debian."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from amargah.demo import WorldManifest, build_world
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -45,3 +48,18 @@ def browser() -> Iterator[Browser]:
         )
         yield instance
         instance.close()
+
+
+# Demo worlds are built once per test session: the full province and a small one.
+@pytest.fixture(scope="session")
+def full_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WorldManifest]:
+    """The full demo world (scale 1.0, seed 1405), as ``make demo`` builds it."""
+    out = tmp_path_factory.mktemp("world-full")
+    return out, build_world(out)
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WorldManifest]:
+    """A quick world at 2% scale."""
+    out = tmp_path_factory.mktemp("world-small")
+    return out, build_world(out, seed=7, scale=0.02)

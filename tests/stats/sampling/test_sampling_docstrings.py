@@ -1,4 +1,5 @@
-"""The examples in the docstrings of the sampling library and the demo world run."""
+"""The examples in the docstrings of the sampling, tabulation and quality modules and the
+demo world run."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ MODULES = [
     "amargah.stats.sampling.selection",
     "amargah.stats.sampling.stratification",
     "amargah.demo.world",
+    "amargah.stats.tabulation.crosstab",
+    "amargah.stats.quality",
 ]
 
 

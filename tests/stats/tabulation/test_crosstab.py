@@ -86,14 +86,3 @@ def test_bad_input_names_the_column(people: pa.Table) -> None:
     negative = people.set_column(3, "w", pa.array([1.0, -2.0] + [1.0] * (people.num_rows - 2)))
     with pytest.raises(SurveyInputError, match=r"'w'.*first offending rows: 2\)"):
         crosstab(negative, by=["sex"], weights="w")
-
-
-def test_docstring_examples_run() -> None:
-    import doctest
-    import importlib
-
-    module = importlib.import_module("amargah.stats.tabulation.crosstab")
-
-    result = doctest.testmod(module)
-    assert result.attempted > 0
-    assert result.failed == 0
