@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +27,9 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
 from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
 from amargah.stats.results import Estimates
+
+if TYPE_CHECKING:
+    from amargah.stats.estimation.quantiles import QuantileRule
 
 LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
 
@@ -81,6 +84,11 @@ class Units:
     stages: tuple[Stage, ...]
     weight_factor: FloatArray
     count: int
+
+    @property
+    def has_derived_weights(self) -> bool:
+        """Whether weights come from the fpc, per unit, rather than from a column."""
+        return bool(np.any(self.weight_factor != 1.0))
 
 
 class Design:
@@ -409,6 +417,75 @@ class Design:
 
         return estimate_ratio(
             self, numerator, denominator, by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def quantile(
+        self,
+        variable: str,
+        probabilities: float | Sequence[float] = 0.5,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+        qrule: QuantileRule = "math",
+    ) -> Estimates:
+        """Quantiles with Woodruff confidence intervals (R's ``svyquantile``).
+
+        Parameters
+        ----------
+        variable
+            Numeric column.
+        probabilities
+            One or more probabilities in [0, 1]; the term of each row is its text.
+        qrule
+            ``"math"`` (R's default: the smallest value whose cumulative share reaches
+            p) or ``"school"`` (the average of the two middle values at an exact
+            split, R's ``qrule="school"``).
+        by, where, na_rm, level
+            As for `total`. The interval uses t with the domain's degrees of freedom;
+            the standard error is the interval's width over 2 t, and ``deff`` is NaN.
+
+        Returns
+        -------
+        Estimates
+            One row per probability and domain, in the variable's unit.
+        """
+        from amargah.stats.estimation.quantiles import estimate_quantiles
+
+        values = [probabilities] if isinstance(probabilities, int | float) else probabilities
+        return estimate_quantiles(
+            self,
+            variable,
+            list(values),
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
+            qrule=qrule,
+        )
+
+    def ciprop(
+        self,
+        variable: str,
+        category: Any,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Share at one level of a variable with a logit interval (R's ``svyciprop``).
+
+        The estimate and its standard error are those of the proportion (Taylor); the
+        interval is the Wald interval of its logit on t with the domain's degrees of
+        freedom, mapped back, so it stays inside (0, 1). Other parameters are as for
+        `total`; the term is the category.
+        """
+        from amargah.stats.estimation.quantiles import estimate_ciprop
+
+        return estimate_ciprop(
+            self, variable, category, by=by, where=where, na_rm=na_rm, level=level
         )
 
     # -- construction ---------------------------------------------------------------

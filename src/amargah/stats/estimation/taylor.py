@@ -83,6 +83,7 @@ def domain_pass(
     variables: Sequence[str],
     level_column: str | None = None,
     na_rm: bool,
+    thresholds: str | None = None,
 ) -> Aggregate:
     """Aggregate ``weight × term`` per finest unit and domain in one query.
 
@@ -103,6 +104,10 @@ def domain_pass(
         A categorical variable whose levels split each domain into cells.
     na_rm
         As R's ``na.rm``.
+    thresholds
+        A registered relation with one row per domain (columns ``amargah_g0, ...``
+        holding the ``by`` values) joined to every row, so that terms can use
+        per-domain values such as a quantile (``amargah_q0, ...``).
     """
     units = design.units
     weight = design.weight_expression()
@@ -128,6 +133,17 @@ def domain_pass(
         is_null = design.column(column).is_(exp.Null())
         selections.append(_count_where(is_null).as_(f"amargah_na{i}"))
     inner = exp.select(*selections).from_(exp.to_table(design.source))
+    if thresholds is not None:
+        if by:
+            on = exp.and_(
+                *(
+                    exp.EQ(this=design.column(c), expression=exp.column(f"amargah_g{i}", table="t"))
+                    for i, c in enumerate(by)
+                )
+            )
+            inner = inner.join(exp.to_table(thresholds).as_("t"), on=on)
+        else:
+            inner = inner.join(exp.to_table(thresholds).as_("t"), join_type="cross")
     if filters:
         inner = inner.where(exp.and_(*filters))
     inner = inner.group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
@@ -219,7 +235,7 @@ def _floats(column: pa.ChunkedArray) -> FloatArray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
 
 
-def _by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
+def by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
     from amargah.stats.design import domain_columns
 
     columns = domain_columns(by)
@@ -228,7 +244,7 @@ def _by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
     return columns
 
 
-def _require_numeric(design: Design, column: str) -> None:
+def require_numeric(design: Design, column: str) -> None:
     from amargah.stats.design import is_numeric
 
     data_type = design.data_type(column)
@@ -268,8 +284,8 @@ def estimate_linear(
     are left out for all, as R does for ``~x+y``); each categorical variable gets its
     own pass. See `Design.total` for the parameters.
     """
-    _check_level(level)
-    by_columns = _by_columns(design, by)
+    check_level(level)
+    domain_by = by_columns(design, by)
     if not variables:
         raise SurveyInputError(f"no variable given to {statistic}")
     for column in variables:
@@ -277,7 +293,7 @@ def estimate_linear(
     numeric = [v for v in variables if not is_categorical(design, v)]
     categorical = [v for v in variables if is_categorical(design, v)]
     if statistic == "mean" and categorical:
-        _require_numeric(design, categorical[0])
+        require_numeric(design, categorical[0])
     if statistic == "proportion":
         categorical, numeric = variables, []
     rows: list[Estimate] = []
@@ -287,10 +303,10 @@ def estimate_linear(
             terms[f"y{i}"] = design.number(v)
             terms[f"yy{i}"] = exp.Mul(this=design.number(v), expression=design.number(v))
         agg = domain_pass(
-            design, terms=terms, by=by_columns, where=where, variables=numeric, na_rm=na_rm
+            design, terms=terms, by=domain_by, where=where, variables=numeric, na_rm=na_rm
         )
         for i, v in enumerate(numeric):
-            rows += _linear_rows(
+            rows += linear_rows(
                 design,
                 agg,
                 agg.cells,
@@ -307,7 +323,7 @@ def estimate_linear(
         agg = domain_pass(
             design,
             terms={"w": _ONE.copy()},
-            by=by_columns,
+            by=domain_by,
             where=where,
             variables=[],
             level_column=v,
@@ -323,12 +339,12 @@ def estimate_linear(
     return Estimates(tuple(rows))
 
 
-def _check_level(level: float) -> None:
+def check_level(level: float) -> None:
     if not 0 < level < 1:
         raise SurveyInputError(f"confidence level must be between 0 and 1, not {level}")
 
 
-def _linear_rows(
+def linear_rows(
     design: Design,
     agg: Aggregate,
     cells: UnitCells,
@@ -407,7 +423,7 @@ def _categorical_rows(
     count = agg.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     nobs = agg.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     labels: list[str | None] = [level_label(v) for v in agg.levels]
-    rows = _linear_rows(
+    rows = linear_rows(
         design,
         agg,
         cells,
@@ -445,11 +461,11 @@ def estimate_ratio(
     level: float,
 ) -> Estimates:
     """Ratio of totals ``Y / X`` per domain; see `Design.ratio`."""
-    _check_level(level)
-    by_columns = _by_columns(design, by)
+    check_level(level)
+    domain_by = by_columns(design, by)
     for column in (numerator, denominator):
         design.require_column(column)
-        _require_numeric(design, column)
+        require_numeric(design, column)
     y, x = design.number(numerator), design.number(denominator)
     terms: dict[str, exp.Expr] = {
         "w": _ONE.copy(),
@@ -462,7 +478,7 @@ def estimate_ratio(
     agg = domain_pass(
         design,
         terms=terms,
-        by=by_columns,
+        by=domain_by,
         where=where,
         variables=[numerator, denominator],
         na_rm=na_rm,

@@ -1,0 +1,413 @@
+"""Quantiles with Woodruff intervals, and proportions with logit intervals, as R does.
+
+A quantile needs the weighted distribution of the variable in each domain: one
+aggregation of the weights by domain and distinct value (the "window" pass), then
+cumulative sums in numpy. Its interval is Woodruff's: the Taylor interval of the
+estimated share of the population at or below the quantile (a second, ordinary pass
+with the domain's quantile joined to the rows), mapped back through the distribution;
+the standard error is the interval's width over ``2 t``, with ``t`` on the degrees of
+freedom of the domain, exactly as R's ``svyquantile`` (survey 4.x) reports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from amargah.stats.coding import dense_combination, sorted_codes
+from amargah.stats.distributions import t_quantile
+from amargah.stats.engine import fresh_name
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.taylor import (
+    Aggregate,
+    by_columns,
+    check_level,
+    domain_pass,
+    level_label,
+    linear_rows,
+    require_numeric,
+)
+from amargah.stats.estimation.variance import FloatArray, IntArray
+from amargah.stats.expressions import Condition
+from amargah.stats.results import Estimate, Estimates
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+QuantileRule = Literal["math", "school"]
+QUANTILE_RULES: tuple[QuantileRule, ...] = ("math", "school")
+_ONE = exp.Literal.number(1)
+_ZERO = exp.Literal.number(0)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Weighted distribution of a variable in each domain, sorted by value.
+
+    Attributes
+    ----------
+    keys
+        Domain key tuple (the ``by`` values) → domain index.
+    domains
+        ``{column: level}`` of each domain.
+    values
+        Distinct values, domain after domain, ascending within a domain.
+    cumulative
+        Cumulative weight within the domain at each value (population units).
+    start, stop
+        Slice of ``values`` of each domain.
+    """
+
+    keys: dict[tuple[Any, ...], int]
+    domains: list[dict[str, Any]]
+    values: FloatArray
+    cumulative: FloatArray
+    start: IntArray
+    stop: IntArray
+
+    def total(self, domain: int) -> float:
+        """Weighted number of population units in a domain."""
+        return float(self.cumulative[self.stop[domain] - 1])
+
+    def quantile(self, domain: int, p: float, rule: QuantileRule) -> float:
+        """The ``p`` quantile in a domain by R's ``qrule_math`` or ``qrule_school``."""
+        if math.isnan(p):
+            return math.nan
+        low, high = int(self.start[domain]), int(self.stop[domain])
+        cumulative = self.cumulative[low:high]
+        values = self.values[low:high]
+        total = cumulative[-1]
+        # the last value whose cumulative weight is at most p * total (the first when
+        # none is), then the next one
+        below = np.flatnonzero(cumulative <= p * total)
+        position = int(below[-1]) if below.size else 0
+        following = min(position + 1, values.shape[0] - 1)
+        exact = (p - cumulative[position] / total) == 0
+        if rule == "school" and exact:
+            return float((values[position] + values[following]) / 2)
+        return float(values[position] if exact else values[following])
+
+
+def _filters(design: Design, by: Sequence[str], where: Condition | None) -> list[exp.Expr]:
+    filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
+    if where is not None:
+        filters.append(exp.Paren(this=design.condition(where)))
+    return filters
+
+
+def distribution(
+    design: Design,
+    variable: str,
+    *,
+    by: Sequence[str],
+    where: Condition | None,
+    na_rm: bool,
+) -> Distribution:
+    """One pass: the weight of every distinct value of ``variable`` in every domain.
+
+    Rows of zero weight are left out, as R's quantile rules drop them.
+    """
+    weight = design.weight_expression()
+    filters = _filters(design, by, where)
+    x = design.number(variable)
+    if na_rm:
+        filters.append(exp.Not(this=design.column(variable).is_(exp.Null())))
+    filters.append(exp.NEQ(this=weight.copy(), expression=_ZERO))
+    derived = design.units.has_derived_weights
+    keys = [design.column(c) for c in design.units.key_columns] if derived else []
+    groups = [design.column(c) for c in by]
+    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
+    selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
+    selections += [
+        x.copy().as_("amargah_x"),
+        exp.func("sum", weight.copy()).as_("amargah_w"),
+    ]
+    query: exp.Select = (
+        exp.select(*selections)
+        .from_(exp.to_table(design.source))
+        .where(exp.and_(*filters))
+        .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups), x.copy())
+    )
+    if derived:
+        on = exp.and_(
+            *(
+                exp.EQ(
+                    this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u")
+                )
+                for i in range(len(keys))
+            )
+        )
+        query = (
+            exp.select(
+                exp.column("amargah_unit", table="u").as_("unit"),
+                *(exp.column(f"g{i}", table="a") for i in range(len(groups))),
+                exp.column("amargah_x", table="a"),
+                exp.column("amargah_w", table="a"),
+            )
+            .from_(query.subquery("a"))
+            .join(exp.to_table(design.units.relation).as_("u"), on=on)
+        )
+    result = design.engine.execute(query)
+    x_values = np.asarray(result.column("amargah_x").to_numpy(zero_copy_only=False), dtype=float)
+    if np.isnan(x_values).any():
+        raise SurveyInputError(
+            "missing values in the domain; use na_rm to treat them as outside it",
+            column=variable,
+            rows=design.first_rows(
+                exp.and_(*filters[:-1], design.column(variable).is_(exp.Null()))
+            ),
+        )
+    w = np.asarray(result.column("amargah_w").to_numpy(zero_copy_only=False), dtype=float)
+    if derived:
+        unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
+        w = w * design.units.weight_factor[unit]
+    domain, domains, keys_of = _domains(result, by)
+    order = np.lexsort((x_values, domain))
+    domain, x_values, w = domain[order], x_values[order], w[order]
+    if derived and domain.size:
+        # the same value may come from several units: merge
+        new = np.ones(domain.shape[0], dtype=bool)
+        new[1:] = (domain[1:] != domain[:-1]) | (x_values[1:] != x_values[:-1])
+        starts = np.flatnonzero(new)
+        w = np.add.reduceat(w, starts)
+        domain, x_values = domain[starts], x_values[starts]
+    n_domains = len(domains)
+    start = np.searchsorted(domain, np.arange(n_domains), side="left")
+    stop = np.searchsorted(domain, np.arange(n_domains), side="right")
+    cumulative = np.cumsum(w)
+    offsets = np.concatenate([[0.0], cumulative])[start]
+    cumulative = cumulative - np.repeat(offsets, stop - start)
+    return Distribution(keys_of, domains, x_values, cumulative, start, stop)
+
+
+def _domains(
+    result: pa.Table, by: Sequence[str]
+) -> tuple[IntArray, list[dict[str, Any]], dict[tuple[Any, ...], int]]:
+    if not by:
+        return np.zeros(result.num_rows, dtype=np.int64), [{}], {(): 0}
+    coded = [sorted_codes(result.column(f"g{i}")) for i in range(len(by))]
+    domain, combos = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
+    domains = [{col: coded[j][1][int(combo[j])] for j, col in enumerate(by)} for combo in combos]
+    keys = {tuple(d[c] for c in by): i for i, d in enumerate(domains)}
+    return domain, domains, keys
+
+
+def domain_df(design: Design, agg: Aggregate, n_domains: int, cells_per_domain: int) -> FloatArray:
+    """Degrees of freedom of each domain: its PSUs minus its strata (R's ``degf``).
+
+    R computes ``degf`` on the subset of rows in the domain, so only PSUs and strata
+    with rows in the domain count.
+    """
+    stage = design.units.stages[0]
+    cluster = stage.cluster[agg.cells.unit]
+    domain = agg.cells.cell // cells_per_domain
+    psus = np.unique(cluster * n_domains + domain) % n_domains
+    strata = np.unique(stage.cluster_stratum[cluster] * n_domains + domain) % n_domains
+    return (
+        np.bincount(psus, minlength=n_domains) - np.bincount(strata, minlength=n_domains)
+    ).astype(float)
+
+
+def estimate_quantiles(
+    design: Design,
+    variable: str,
+    probabilities: Sequence[float],
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+    qrule: QuantileRule,
+) -> Estimates:
+    """Quantiles with Woodruff intervals by domain; see `Design.quantile`."""
+    check_level(level)
+    if qrule not in QUANTILE_RULES:
+        raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
+    probabilities = [float(p) for p in probabilities]
+    if not probabilities or any(not 0 <= p <= 1 for p in probabilities):
+        raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probabilities}")
+    columns = by_columns(design, by)
+    require_numeric(design, variable)
+    dist = distribution(design, variable, by=columns, where=where, na_rm=na_rm)
+    n_domains = len(dist.domains)
+    estimates = np.array(
+        [[dist.quantile(d, p, qrule) for p in probabilities] for d in range(n_domains)]
+    ).reshape(n_domains, len(probabilities))
+    # second pass: share of each domain at or below its quantile, per unit
+    table: dict[str, Any] = {
+        f"amargah_g{i}": [d[c] for d in dist.domains] for i, c in enumerate(columns)
+    }
+    for j in range(len(probabilities)):
+        table[f"amargah_q{j}"] = estimates[:, j]
+    relation = fresh_name("quantiles")
+    design.engine.register_arrow(relation, pa.table(table) if table else pa.table({"x": [0]}))
+    x = design.number(variable)
+    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
+    for j in range(len(probabilities)):
+        below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
+        terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(_ZERO.copy())
+    try:
+        agg = domain_pass(
+            design,
+            terms=terms,
+            by=columns,
+            where=where,
+            variables=[variable],
+            na_rm=na_rm,
+            thresholds=relation,
+        )
+    finally:
+        design.engine.unregister(relation)
+    # the second pass numbers domains its own way; map them to the distribution's
+    order = [dist.keys[tuple(d[c] for c in columns)] for d in agg.domains]
+    dfs = domain_df(design, agg, len(agg.domains), 1)
+    rows: list[Estimate] = []
+    alpha = 1 - level
+    for j, p in enumerate(probabilities):
+        shares = linear_rows(
+            design,
+            agg,
+            agg.cells,
+            "mean",
+            variable,
+            y=agg.sums[f"i{j}"],
+            w=agg.sums["w"],
+            totals=(agg.totals(f"i{j}"), agg.totals("w"), agg.totals(f"i{j}")),
+            count=agg.count,
+            nobs=agg.weighted_count,
+            level=level,
+        )
+        for cell, share in enumerate(shares):
+            d = order[cell]
+            df = float(dfs[cell])
+            t = t_quantile(1 - alpha / 2, df)
+            p_low = share.estimate - t * share.se
+            p_high = share.estimate + t * share.se
+            lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, qrule)
+            upper = (
+                math.nan if math.isnan(p_high) or p_high > 1 else dist.quantile(d, p_high, qrule)
+            )
+            value = float(estimates[d, j])
+            se = (upper - lower) / (2 * t)
+            rows.append(
+                Estimate(
+                    statistic="quantile",
+                    variable=variable,
+                    term=level_label(p),
+                    domain=dist.domains[d] or None,
+                    estimate=value,
+                    se=se,
+                    ci_lower=lower,
+                    ci_upper=upper,
+                    cv=se / value if value != 0 else math.nan,
+                    deff=math.nan,
+                    df=df,
+                    n=share.n,
+                    population=dist.total(d),
+                )
+            )
+    return Estimates(tuple(rows))
+
+
+def estimate_ciprop(
+    design: Design,
+    variable: str,
+    category: Any,
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> Estimates:
+    """Share of the population with ``variable == category`` and its logit interval.
+
+    As R's ``svyciprop(~I(variable == category), method="logit")``: the interval is
+    the Wald interval of the logit of the share, on t with the domain's degrees of
+    freedom, mapped back; the standard error is the share's (Taylor).
+    """
+    check_level(level)
+    columns = by_columns(design, by)
+    design.require_column(variable)
+    indicator = exp.EQ(
+        this=design.column(variable), expression=_category(design, variable, category)
+    )
+    terms: dict[str, exp.Expr] = {
+        "w": _ONE.copy(),
+        "i": exp.Case().when(indicator, _ONE.copy()).else_(_ZERO.copy()),
+    }
+    agg = domain_pass(
+        design, terms=terms, by=columns, where=where, variables=[variable], na_rm=na_rm
+    )
+    shares = linear_rows(
+        design,
+        agg,
+        agg.cells,
+        "mean",
+        variable,
+        y=agg.sums["i"],
+        w=agg.sums["w"],
+        totals=(agg.totals("i"), agg.totals("w"), agg.totals("i")),
+        count=agg.count,
+        nobs=agg.weighted_count,
+        level=level,
+    )
+    dfs = domain_df(design, agg, len(agg.domains), 1)
+    alpha = 1 - level
+    rows = []
+    for cell, share in enumerate(shares):
+        p = share.estimate
+        df = float(dfs[cell])
+        t = t_quantile(1 - alpha / 2, df)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logit = math.log(p / (1 - p)) if 0 < p < 1 else math.nan
+            half = t * share.se / (p * (1 - p)) if 0 < p < 1 else math.nan
+        rows.append(
+            Estimate(
+                statistic="ciprop",
+                variable=variable,
+                term=level_label(category),
+                domain=share.domain,
+                estimate=p,
+                se=share.se,
+                ci_lower=_expit(logit - half),
+                ci_upper=_expit(logit + half),
+                cv=share.cv,
+                deff=share.deff,
+                df=df,
+                n=share.n,
+                population=share.population,
+            )
+        )
+    return Estimates(tuple(rows))
+
+
+def _expit(value: float) -> float:
+    if math.isnan(value):
+        return math.nan
+    return 1.0 / (1.0 + math.exp(-value))
+
+
+def _category(design: Design, variable: str, category: Any) -> exp.Expr:
+    """The category as a literal of the variable's type (text given on a command line)."""
+    from amargah.stats.design import is_numeric
+
+    data_type = design.data_type(variable)
+    if isinstance(category, bool) or pa.types.is_boolean(data_type):
+        text = str(category).strip().lower()
+        if text not in ("true", "false", "1", "0"):
+            raise SurveyInputError(
+                f"{category!r} is not a level of a true/false column", column=variable
+            )
+        return exp.Boolean(this=text in ("true", "1"))
+    if is_numeric(data_type):
+        try:
+            return exp.Literal.number(float(category))
+        except ValueError:
+            raise SurveyInputError(f"{category!r} is not a number", column=variable) from None
+    return exp.Literal.string(str(category))
