@@ -181,6 +181,75 @@ def test_negative_weights_are_reported_with_rows(app: typer.Typer, tmp_path: Pat
     assert "column 'w': negative weights (first offending rows: 2, 4)" in result.stderr
 
 
+QUANTILES = json.loads((GOLDEN / "quantiles.json").read_text())
+
+
+def _quantile_case(name: str) -> dict[str, Any]:
+    case: dict[str, Any] = next(c for c in QUANTILES["cases"] if c["name"] == name)
+    return case
+
+
+def test_quantile_and_ciprop_options_give_r_numbers(app: typer.Typer) -> None:
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--nest",
+        "--quantile",
+        "x@0.1,0.5,0.9",
+        "--qrule",
+        "school",
+        "--by",
+        "region",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["estimates"]
+    expected = _quantile_case("synthetic_school_by_region")["estimates"]
+    assert len(rows) == len(expected)
+    for row in rows:
+        match = next(
+            e
+            for e in expected
+            if e["domain"]["region"] == row["domain"]["region"] and f"{e['term']:g}" == row["term"]
+        )
+        if isinstance(match["se"], str):  # R's NaN: an interval end beyond the data
+            assert row["se"] is None
+        else:
+            assert math.isclose(row["se"], match["se"], rel_tol=1e-6)
+        assert row["df"] == match["df"]
+    result = _run(
+        app,
+        str(NHANES),
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--ciprop",
+        "race=3",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    (expected_row,) = _quantile_case("nhanes_race")["estimates"]
+    assert row["term"] == "3"
+    assert math.isclose(row["ci_lower"], expected_row["ci_lower"], rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("argument", ["x", "x@", "x@a", "@0.5"])
+def test_malformed_quantile_is_bad_input(app: typer.Typer, argument: str) -> None:
+    result = _run(app, str(SYNTHETIC), "--weights", "w", "--quantile", argument)
+    assert result.exit_code == 2
+    assert "--quantile needs VAR@P" in result.stderr
+
+
 def test_fpc_smaller_than_the_sample_is_reported(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "fpc.csv"
     path.write_text("h,psu,N,y\n1,1,10,2\n1,2,10,3\n2,1,1,4\n2,2,1,5\n")

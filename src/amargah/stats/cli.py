@@ -21,6 +21,7 @@ from rich.table import Table
 
 from amargah.stats.design import Design
 from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.quantiles import QuantileRule
 from amargah.stats.results import Estimate, Estimates
 
 # the fields of a row in the command's output, in order (the issue's JSON shape)
@@ -47,6 +48,13 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
+class QuantileRuleOption(StrEnum):
+    """R's ``qrule`` choices implemented here."""
+
+    math = "math"
+    school = "school"
+
+
 class LonelyPSUOption(StrEnum):
     """R's ``survey.lonely.psu`` choices (the same as ``design.LONELY_PSU_OPTIONS``)."""
 
@@ -55,7 +63,6 @@ class LonelyPSUOption(StrEnum):
     adjust = "adjust"
     average = "average"
     certainty = "certainty"
-
 
 
 def register(app: typer.Typer) -> None:
@@ -92,6 +99,14 @@ def estimate(
     proportion: Annotated[
         list[str] | None, typer.Option("--proportion", help="Share of each level of VAR.")
     ] = None,
+    quantile: Annotated[
+        list[str] | None,
+        typer.Option("--quantile", help="Quantiles VAR@P[,P] (Woodruff interval), e.g. age@0.5."),
+    ] = None,
+    ciprop: Annotated[
+        list[str] | None,
+        typer.Option("--ciprop", help="Share of VAR=LEVEL with a logit interval."),
+    ] = None,
     by: Annotated[str | None, typer.Option(help="Domain columns, COL[,COL].")] = None,
     where: Annotated[
         str | None, typer.Option(help="Domain condition, e.g. \"age >= 15 and sex = 'F'\".")
@@ -99,16 +114,30 @@ def estimate(
     na_rm: Annotated[
         bool, typer.Option("--na-rm", help="Rows with missing values leave the domain.")
     ] = False,
+    qrule: Annotated[QuantileRuleOption, typer.Option(help="Quantile rule.")] = (
+        QuantileRuleOption.math
+    ),
     level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.json,
 ) -> None:
-    """Estimate totals, means, ratios and proportions with standard errors (Taylor)."""
-    requests = _requests(total=total, mean=mean, ratio=ratio, proportion=proportion)
+    """Estimate totals, means, ratios, proportions and quantiles with standard errors."""
+    requests = _requests(
+        total=total,
+        mean=mean,
+        ratio=ratio,
+        proportion=proportion,
+        quantile=quantile,
+        ciprop=ciprop,
+    )
     if not requests:
-        _fail("give at least one statistic: --total, --mean, --ratio or --proportion")
+        _fail(
+            "give at least one statistic: --total, --mean, --ratio, --proportion, "
+            "--quantile or --ciprop"
+        )
     options: dict[str, Any] = {"by": by, "where": where, "na_rm": na_rm, "level": level}
+    qrule_value: QuantileRule = "school" if qrule is QuantileRuleOption.school else "math"
     err = Console(stderr=True)
     try:
         with Progress(
@@ -134,7 +163,7 @@ def estimate(
             results = Estimates()
             for statistic, argument in requests:
                 progress.update(task, description=f"{statistic} {argument}")
-                results = results + _run(design, statistic, argument, options)
+                results = results + _run(design, statistic, argument, options, qrule_value)
                 progress.advance(task)
     except SurveyInputError as error:
         _fail(str(error))
@@ -147,6 +176,8 @@ def _requests(
     mean: list[str] | None,
     ratio: list[str] | None,
     proportion: list[str] | None,
+    quantile: list[str] | None,
+    ciprop: list[str] | None,
 ) -> list[tuple[str, str]]:
     requests: list[tuple[str, str]] = []
     for statistic, values in (
@@ -154,12 +185,34 @@ def _requests(
         ("mean", mean),
         ("ratio", ratio),
         ("proportion", proportion),
+        ("quantile", quantile),
+        ("ciprop", ciprop),
     ):
         requests += [(statistic, v) for v in values or []]
     return requests
 
 
-def _run(design: Design, statistic: str, argument: str, options: dict[str, Any]) -> Estimates:
+def _run(
+    design: Design,
+    statistic: str,
+    argument: str,
+    options: dict[str, Any],
+    qrule: QuantileRule,
+) -> Estimates:
+    if statistic == "quantile":
+        variable, at, listed = argument.partition("@")
+        try:
+            probabilities = [float(p) for p in listed.split(",")] if at else []
+        except ValueError:
+            probabilities = []
+        if not variable.strip() or not probabilities:
+            raise SurveyInputError(f"--quantile needs VAR@P[,P], not {argument!r}")
+        return design.quantile(variable.strip(), probabilities, qrule=qrule, **options)
+    if statistic == "ciprop":
+        variable, equals, category = argument.partition("=")
+        if not equals or not variable.strip() or not category.strip():
+            raise SurveyInputError(f"--ciprop needs VAR=LEVEL, not {argument!r}")
+        return design.ciprop(variable.strip(), category.strip(), **options)
     if statistic == "ratio":
         numerator, slash, denominator = argument.partition("/")
         if not slash or not numerator.strip() or not denominator.strip():
