@@ -128,16 +128,20 @@ class Dimension:
     """A dimension of the cube with its ordered code list.
 
     For the time dimension the codes are in chronological order: `Cube.latest` keeps
-    the last ones.
+    the last ones. `codelist` names the SDMX code list (default ``CL_<id>``): one id
+    stands for one list across the office, so dimensions that share it share the codes.
     """
 
     id: str
     label: Text
     codes: tuple[Code, ...]
     role: Role = Role.OTHER
+    codelist: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("dimension", self.id)
+        if self.codelist is not None:
+            _check_id("code list", self.codelist)
         object.__setattr__(self, "codes", tuple(self.codes))
         object.__setattr__(self, "role", Role(self.role))
         if not self.codes:
@@ -154,6 +158,11 @@ class Dimension:
                     f"code {code.id!r} of dimension {self.id!r} has parent {code.parent!r}, "
                     "which is not a code of that dimension"
                 )
+
+    @property
+    def codelist_id(self) -> str:
+        """The id of the dimension's SDMX code list."""
+        return self.codelist if self.codelist is not None else f"CL_{self.id}"
 
     @property
     def code_ids(self) -> tuple[str, ...]:
@@ -574,6 +583,7 @@ def _metadata(cube: Cube) -> dict[str, Any]:
                 "id": d.id,
                 "label": _text(d.label),
                 "role": d.role.value,
+                "codelist": d.codelist,
                 "codes": [
                     {"id": c.id, "label": _text(c.label), "parent": c.parent} for c in d.codes
                 ],
@@ -616,6 +626,7 @@ def cube_metadata_from_json(meta: Mapping[str, Any]) -> dict[str, Any]:
                 id=d["id"],
                 label=Text(**d["label"]),
                 role=Role(d["role"]),
+                codelist=d.get("codelist"),
                 codes=tuple(
                     Code(id=c["id"], label=Text(**c["label"]), parent=c["parent"])
                     for c in d["codes"]
