@@ -421,7 +421,7 @@ class Cube:
 
     # -- cells -----------------------------------------------------------------------
 
-    def keys(self) -> Iterator[ObservationKey]:
+    def cell_keys(self) -> Iterator[ObservationKey]:
         """Every cell's key in row-major order (the last dimension varies fastest)."""
         return product(*(d.code_ids for d in self.dimensions))
 
@@ -431,7 +431,7 @@ class Cube:
 
     def cells(self) -> Iterator[tuple[ObservationKey, Observation | None]]:
         """``(key, observation or None)`` for every cell, in row-major order."""
-        for key in self.keys():
+        for key in self.cell_keys():
             yield key, self.observations.get(key)
 
     def format_value(self, key: ObservationKey, value: float) -> str:
