@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,3 +52,10 @@ def dumps(doc: Any) -> bytes:
 def number(value: float) -> str:
     """A float attribute (SE, CI bound, CV) as the shortest text that reads back equal."""
     return repr(float(value))
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` (JSON-stat ``updated``, PxWeb ``updated``)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

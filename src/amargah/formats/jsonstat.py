@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from amargah.formats._common import check_absolute_url, check_lang, check_unique_labels, dumps
+from amargah.formats._common import (
+    check_absolute_url,
+    check_lang,
+    check_unique_labels,
+    dumps,
+    iso_timestamp,
+)
 from amargah.formats.cube import FLAG_LABELS, Cube, Dimension, Flag, Lang, Role
 
 JSONSTAT_MEDIA_TYPE = "application/json"  # what PxWebApi and Eurostat send for JSON-stat
@@ -25,8 +31,9 @@ CELL_ATTRIBUTES = ("se", "ci_lower", "ci_upper", "cv", "quality")
 
 def _dimension(cube: Cube, dim: Dimension, lang: Lang) -> dict[str, Any]:
     category: dict[str, Any] = {
-        # Array form of index keeps the code-list order explicit and is what pyjstat reads.
-        "index": list(dim.code_ids),
+        # Object form {code: position}: the spec allows an array too, but pxwebpy 0.6
+        # looks positions up by code (index[code]) and fails on an array.
+        "index": {code: i for i, code in enumerate(dim.code_ids)},
         "label": {c.id: c.label.get(lang) for c in dim.codes},
     }
     children = dim.children()
@@ -80,7 +87,7 @@ def jsonstat_dataset(
     if cube.source is not None:
         doc["source"] = cube.source.get(lang)
     if cube.updated is not None:
-        doc["updated"] = _iso(cube.updated)
+        doc["updated"] = iso_timestamp(cube.updated)
     if cube.notes:
         doc["note"] = [n.get(lang) for n in cube.notes]
     role: dict[str, list[str]] = {}
@@ -189,7 +196,7 @@ def jsonstat_collection(
         "label": label,
     }
     if updated is not None:
-        doc["updated"] = _iso(updated)
+        doc["updated"] = iso_timestamp(updated)
     entries: list[dict[str, Any]] = []
     for cube, item_href in items:
         check_absolute_url(f"href of {cube.id!r}", item_href)
@@ -198,13 +205,7 @@ def jsonstat_collection(
         else:
             entry = {"class": "dataset", "href": item_href, "label": cube.title.get(lang)}
             if cube.updated is not None:
-                entry["updated"] = _iso(cube.updated)
+                entry["updated"] = iso_timestamp(cube.updated)
         entries.append(entry)
     doc["link"] = {"item": entries}
     return doc
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.isoformat().replace("+00:00", "Z")
