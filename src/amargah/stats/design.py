@@ -30,6 +30,11 @@ from amargah.stats.results import Estimates
 
 if TYPE_CHECKING:
     from amargah.stats.estimation.quantiles import QuantileRule
+    from amargah.stats.estimation.replication import (
+        ReplicateMethod,
+        ReplicateScheme,
+        SuppliedMethod,
+    )
 
 LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
 
@@ -84,6 +89,7 @@ class Units:
     stages: tuple[Stage, ...]
     weight_factor: FloatArray
     count: int
+    stratum_labels: tuple[Any, ...] = ()
 
     @property
     def has_derived_weights(self) -> bool:
@@ -260,6 +266,25 @@ class Design:
     def df(self) -> int:
         """Design degrees of freedom: first-stage PSUs minus strata (R's ``degf``)."""
         return self.psu_count - self.stratum_count
+
+    @property
+    def stratified(self) -> bool:
+        """Whether the design has strata."""
+        return bool(self._strata)
+
+    @property
+    def has_fpc(self) -> bool:
+        """Whether finite population corrections were given."""
+        return bool(self._fpc)
+
+    @property
+    def stratum_columns(self) -> tuple[str, ...]:
+        """The stratum column of each stage (may be fewer than the stages)."""
+        return self._strata
+
+    def stratum_labels(self) -> tuple[Any, ...]:
+        """Value of the first-stage stratum column for each stratum index."""
+        return self._units.stratum_labels
 
     @property
     def lonely_psu(self) -> LonelyPSU:
@@ -488,6 +513,80 @@ class Design:
             self, variable, category, by=by, where=where, na_rm=na_rm, level=level
         )
 
+    # -- replicate designs ------------------------------------------------------------
+
+    def replicate(
+        self,
+        method: ReplicateMethod,
+        *,
+        replicates: int | None = None,
+        seed: int | None = None,
+        fay_rho: float = 0.5,
+        mse: bool = False,
+    ) -> ReplicateDesign:
+        """A replicate-weight design made from this one (R's ``as.svrepdesign``).
+
+        Parameters
+        ----------
+        method
+            ``"jk1"`` (unstratified jackknife), ``"jkn"`` (stratified jackknife; the
+            first-stage fpc enters the replicate scales as in R), ``"brr"`` (balanced
+            half-samples from a Sylvester Hadamard matrix, two PSUs per stratum),
+            ``"fay"`` (BRR with Fay's ``fay_rho``) or ``"bootstrap"`` (Rao-Wu rescaling
+            bootstrap, ``n_h - 1`` PSUs drawn with replacement per stratum).
+        replicates
+            Number of bootstrap replicates (50 by default).
+        seed
+            Seed of the bootstrap's random draws.
+        fay_rho
+            Fay's factor for ``"fay"``.
+        mse
+            Centre the replicates on the full-sample estimate (R's ``mse=TRUE``).
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design; this one is unchanged. Replicate estimates reuse the PSU
+            totals of one pass over the rows.
+        """
+        from amargah.stats.estimation.replication import make_scheme
+
+        scheme = make_scheme(
+            self, method, replicates=replicates, seed=seed, fay_rho=fay_rho, mse=mse
+        )
+        return ReplicateDesign(self, scheme)
+
+    def with_replicate_weights(
+        self,
+        columns: str | Sequence[str],
+        *,
+        method: SuppliedMethod,
+        scale: float | None = None,
+        rscales: Sequence[float] | None = None,
+        fay_rho: float | None = None,
+        mse: bool = False,
+    ) -> ReplicateDesign:
+        """A design whose variance comes from replicate weight columns in the data.
+
+        As R's ``svrepdesign(repweights=..., type=..., combined.weights=TRUE)``: the
+        columns hold full replicate weights; ``columns`` is a list of names or a regular
+        expression (matched anywhere in the name, as R's ``grep``). ``scale`` defaults
+        by method as in R (JK1 ``(R-1)/R``, BRR ``1/R``, Fay ``1/(R(1-rho)^2)``,
+        bootstrap ``1/(R-1)``); JKn needs ``rscales``.
+        """
+        from amargah.stats.estimation.replication import supplied_scheme
+
+        scheme = supplied_scheme(
+            self,
+            columns,
+            method=method,
+            scale=scale,
+            rscales=rscales,
+            fay_rho=fay_rho,
+            mse=mse,
+        )
+        return ReplicateDesign(self, scheme)
+
     # -- construction ---------------------------------------------------------------
 
     def _validate_columns(self) -> None:
@@ -631,12 +730,19 @@ class Design:
             UNIT_COLUMN, pa.array(np.arange(count, dtype=np.int64))
         )
         self._engine.register_arrow(relation, unit_table)
+        labels: list[Any] = [None] * stages[0].n_strata
+        if self._strata:
+            values = table.column(f"k{key_columns.index(self._strata[0])}").to_pylist()
+            first_stratum = stages[0].cluster_stratum[stages[0].cluster]
+            for unit in range(count - 1, -1, -1):
+                labels[int(first_stratum[unit])] = values[unit]
         return Units(
             relation=relation,
             key_columns=tuple(key_columns),
             stages=tuple(stages if self._fpc else stages[:1]),
             weight_factor=weight_factor,
             count=count,
+            stratum_labels=tuple(labels),
         )
 
     def _fpc_kind(self, table: pa.Table) -> str:
@@ -714,6 +820,167 @@ class Design:
                     column=column,
                     rows=rows,
                 )
+
+
+class ReplicateDesign(Design):
+    """A design whose standard errors come from replicate weights.
+
+    Made by `Design.replicate` or `Design.with_replicate_weights`; it shares the data
+    and sampling units of the design it was made from. Totals, means, proportions and
+    ratios use the replicates; quantiles and ``ciprop`` are not available on replicate
+    designs yet and say so.
+    """
+
+    __slots__ = ("_scheme",)
+
+    _scheme: ReplicateScheme
+
+    def __init__(self, design: Design, scheme: ReplicateScheme) -> None:
+        for name in Design.__slots__:
+            object.__setattr__(self, name, getattr(design, name))
+        object.__setattr__(self, "_scheme", scheme)
+
+    @property
+    def scheme(self) -> ReplicateScheme:
+        """How the replicates are formed and combined."""
+        return self._scheme
+
+    @property
+    def replicate_count(self) -> int:
+        """Number of replicates."""
+        return self._scheme.count
+
+    def __repr__(self) -> str:
+        base = super().__repr__()
+        method = self._scheme.method
+        return f"Replicate{base[:-1]}, method={method!r}, replicates={self.replicate_count})"
+
+    def _replicated(
+        self,
+        statistic: str,
+        variables: Sequence[str],
+        *,
+        denominator: str | None = None,
+        by: str | Sequence[str] | None,
+        where: Condition | None,
+        na_rm: bool,
+        level: float,
+    ) -> Estimates:
+        from amargah.stats.estimation.replication import estimate_replicated
+
+        return estimate_replicated(
+            self,
+            self._scheme,
+            statistic,
+            variables,
+            denominator=denominator,
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
+        )
+
+    def total(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Totals with replicate standard errors; see `Design.total`."""
+        return self._replicated(
+            "total", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def mean(
+        self,
+        variables: str | Sequence[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Means with replicate standard errors; see `Design.mean`."""
+        return self._replicated(
+            "mean", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def proportion(
+        self,
+        variable: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Shares of each level with replicate standard errors; see `Design.proportion`."""
+        return self._replicated(
+            "proportion", [variable], by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def ratio(
+        self,
+        numerator: str,
+        denominator: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Ratio of totals with replicate standard errors; see `Design.ratio`."""
+        return self._replicated(
+            "ratio",
+            [numerator],
+            denominator=denominator,
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
+        )
+
+    def quantile(
+        self,
+        variable: str,
+        probabilities: float | Sequence[float] = 0.5,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+        qrule: QuantileRule = "math",
+    ) -> Estimates:
+        """Not available on replicate designs yet: raises `SurveyInputError`."""
+        raise SurveyInputError("quantiles are not available with replicate weights yet")
+
+    def ciprop(
+        self,
+        variable: str,
+        category: Any,
+        *,
+        by: str | Sequence[str] | None = None,
+        where: Condition | None = None,
+        na_rm: bool = False,
+        level: float = 0.95,
+    ) -> Estimates:
+        """Not available on replicate designs yet: raises `SurveyInputError`."""
+        raise SurveyInputError("ciprop is not available with replicate weights yet")
+
+    def replicate(
+        self,
+        method: ReplicateMethod,
+        *,
+        replicates: int | None = None,
+        seed: int | None = None,
+        fay_rho: float = 0.5,
+        mse: bool = False,
+    ) -> ReplicateDesign:
+        """Replicates of the underlying design (the current replicates are replaced)."""
+        return super().replicate(method, replicates=replicates, seed=seed, fay_rho=fay_rho, mse=mse)
 
 
 def _as_list(variables: str | Sequence[str]) -> list[str]:
@@ -843,4 +1110,4 @@ def domain_columns(by: str | Sequence[str] | None) -> list[str]:
     return [str(p) for p in by]
 
 
-__all__ = ["Design", "domain_columns", "is_numeric"]
+__all__ = ["Design", "ReplicateDesign", "domain_columns", "is_numeric"]

@@ -1,0 +1,665 @@
+"""Replicate-weight variance: jackknife (JK1, JKn), BRR and Fay, bootstrap, user weights.
+
+A replicate design made from a design keeps its rows and its single aggregation pass:
+replicate weights that are multiples of the full weights, constant within a PSU (all
+the schemes R's ``as.svrepdesign`` creates), turn PSU-level totals into replicate totals
+by arithmetic: a jackknife replicate drops one PSU and inflates the rest of its stratum,
+a half-sample or bootstrap replicate is a PSU-by-replicate matrix product. Replicate
+weights supplied as columns are summed in the pass, one sum per replicate.
+
+The variance is R's ``svrVar``: ``scale * sum_r rscales_r (theta_r - centre)^2`` with
+the centre the mean of the replicates, or the full-sample estimate with ``mse``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from sqlglot import exp
+
+from amargah.stats.coding import dense_combination, sorted_codes
+from amargah.stats.distributions import normal_quantile
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.taylor import (
+    by_columns,
+    check_level,
+    domain_pass,
+    is_categorical,
+    level_label,
+    require_numeric,
+)
+from amargah.stats.estimation.variance import FloatArray, IntArray
+from amargah.stats.expressions import Condition
+from amargah.stats.results import Estimate, Estimates
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+ReplicateMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap"]
+REPLICATE_METHODS: tuple[ReplicateMethod, ...] = ("jk1", "jkn", "brr", "fay", "bootstrap")
+SuppliedMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap", "other"]
+_ONE = exp.Literal.number(1)
+
+
+@dataclass(frozen=True)
+class Jackknife:
+    """Delete-one-PSU replicates: replicate r drops PSU ``psu[r]`` of stratum
+    ``stratum[r]`` and multiplies the other PSUs of that stratum by ``inflation[r]``.
+
+    ``adjust`` replicates (R's lonely-PSU "adjust") instead drop a whole lonely stratum
+    and multiply every other PSU by ``inflation[r]``; their ``psu`` is -1.
+    """
+
+    psu: IntArray
+    stratum: IntArray
+    inflation: FloatArray
+
+
+@dataclass(frozen=True)
+class ReplicateScheme:
+    """How replicate estimates are formed and combined.
+
+    Attributes
+    ----------
+    method
+        ``"jk1"``, ``"jkn"``, ``"brr"``, ``"fay"``, ``"bootstrap"`` or ``"other"``.
+    scale, rscales
+        R's ``scale`` and per-replicate ``rscales`` of ``svrVar``.
+    mse
+        Centre the replicates on the full-sample estimate rather than their mean.
+    multipliers
+        Shape (replicates, PSUs): replicate weight over full weight of each PSU.
+    jackknife
+        The delete-one structure, instead of ``multipliers``.
+    columns
+        Replicate weight columns supplied with the data (full weights, R's
+        ``combined.weights=TRUE``), instead of either.
+    """
+
+    method: str
+    scale: float
+    rscales: FloatArray
+    mse: bool
+    multipliers: FloatArray | None = None
+    jackknife: Jackknife | None = None
+    columns: tuple[str, ...] = field(default=())
+
+    @property
+    def count(self) -> int:
+        """Number of replicates."""
+        return int(self.rscales.shape[0])
+
+
+def sylvester_hadamard(order: int) -> IntArray:
+    """0/1 Hadamard matrix of a power-of-two order, as R's ``hadamard()`` gives it."""
+    index = np.arange(order)
+    bits = np.bitwise_and(index[:, None], index[None, :])
+    parity = np.zeros_like(bits)
+    while bits.any():
+        parity ^= bits & 1
+        bits >>= 1
+    return (1 - parity).astype(np.int64)
+
+
+def make_scheme(
+    design: Design,
+    method: ReplicateMethod,
+    *,
+    replicates: int | None,
+    seed: int | None,
+    fay_rho: float,
+    mse: bool,
+) -> ReplicateScheme:
+    """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
+    if method not in REPLICATE_METHODS:
+        raise SurveyInputError(
+            f"replicate method must be one of {', '.join(REPLICATE_METHODS)}, not {method!r}"
+        )
+    stage = design.units.stages[0]
+    psu_stratum = stage.cluster_stratum
+    n_h = stage.sample_size
+    has_strata = design.stratified
+    fpc = stage.correction if design.has_fpc else np.ones(stage.n_strata)
+    if method == "jk1":
+        if has_strata:
+            raise SurveyInputError("JK1 is for unstratified designs; use jkn")
+        n = stage.n_clusters
+        psus = np.arange(n)
+        jack = Jackknife(psus, np.zeros(n, dtype=np.int64), np.full(n, n / (n - 1)))
+        return ReplicateScheme("jk1", float(fpc[0] * (n - 1) / n), np.ones(n), mse, jackknife=jack)
+    if method == "jkn":
+        if not has_strata:
+            raise SurveyInputError("JKn is for stratified designs; use jk1 or bootstrap")
+        return _jkn(design, fpc, mse=mse)
+    if method in ("brr", "fay"):
+        if not has_strata:
+            raise SurveyInputError("BRR needs a stratified design with two PSUs per stratum")
+        rho = fay_rho if method == "fay" else 0.0
+        if method == "fay" and not 0 < rho < 1:
+            raise SurveyInputError(f"Fay's rho must be between 0 and 1, not {fay_rho}")
+        if np.any(n_h != 2):
+            h = int(np.flatnonzero(n_h != 2)[0])
+            raise SurveyInputError(
+                f"BRR needs exactly two PSUs in every stratum; a stratum has {n_h[h]:g}",
+                column=design.stratum_columns[0],
+            )
+        strata_order = _strata_in_sorted_order(design)
+        order = 1 << math.ceil(math.log2(stage.n_strata + 1))
+        hadamard = sylvester_hadamard(order)
+        multipliers = np.empty((order, stage.n_clusters))
+        # within a stratum, the PSU appearing first in the data is R's "first" PSU
+        # (units are numbered in order of appearance)
+        appearance = np.full(stage.n_clusters, stage.cluster.shape[0])
+        np.minimum.at(appearance, stage.cluster, np.arange(stage.cluster.shape[0]))
+        first = np.full(stage.n_strata, -1)
+        for psu in np.argsort(appearance, kind="stable"):
+            h = psu_stratum[psu]
+            if first[h] < 0:
+                first[h] = psu
+        for psu in range(stage.n_clusters):
+            h = psu_stratum[psu]
+            row = hadamard[1 + strata_order[h]]
+            is_first = first[h] == psu
+            # H = 0: the first PSU is out of the half-sample (weight rho), the other in
+            in_half = (row == 1) if is_first else (row == 0)
+            multipliers[:, psu] = np.where(in_half, 2 - rho, rho)
+        return ReplicateScheme(
+            method,
+            1.0 / (order * (1 - rho) ** 2),
+            np.ones(order),
+            mse,
+            multipliers=multipliers,
+        )
+    count = 50 if replicates is None else int(replicates)
+    if count < 2:
+        raise SurveyInputError(f"need at least 2 bootstrap replicates, not {count}")
+    if np.any(n_h < 2):
+        raise SurveyInputError("the bootstrap needs at least two PSUs in every stratum")
+    rng = np.random.default_rng(seed)
+    multipliers = np.zeros((count, stage.n_clusters))
+    for h in range(stage.n_strata):
+        members = np.flatnonzero(psu_stratum == h)
+        n = members.shape[0]
+        # Rao-Wu rescaling bootstrap with n - 1 draws with replacement per stratum
+        draws = rng.integers(0, n, size=(count, n - 1))
+        counts = np.zeros((count, n))
+        np.add.at(counts, (np.repeat(np.arange(count), n - 1), draws.reshape(-1)), 1.0)
+        multipliers[:, members] = counts * n / (n - 1)
+    return ReplicateScheme(
+        "bootstrap", 1.0 / (count - 1), np.ones(count), mse, multipliers=multipliers
+    )
+
+
+def _strata_in_sorted_order(design: Design) -> IntArray:
+    """Rank of each first-stage stratum when its labels are sorted as text (R's order)."""
+    labels = design.stratum_labels()
+    order = sorted(range(len(labels)), key=lambda i: str(labels[i]))
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[order] = np.arange(len(labels))
+    return ranks
+
+
+def _jkn(design: Design, fpc: FloatArray, *, mse: bool) -> ReplicateScheme:
+    stage = design.units.stages[0]
+    lonely_rule = design.lonely_psu
+    psus: list[int] = []
+    strata: list[int] = []
+    inflation: list[float] = []
+    rscales: list[float] = []
+    n_strata = stage.n_strata
+    for h in range(n_strata):
+        members = np.flatnonzero(stage.cluster_stratum == h)
+        n = members.shape[0]
+        if fpc[h] == 0:  # a census stratum has no sampling variance (R drops it)
+            continue
+        if n == 1:
+            if lonely_rule == "adjust":
+                psus.append(-1)
+                strata.append(h)
+                inflation.append(n_strata / (n_strata - 1))
+                rscales.append((n_strata - 1) / n_strata)
+            continue
+        for psu in members:
+            psus.append(int(psu))
+            strata.append(h)
+            inflation.append(n / (n - 1))
+            rscales.append(float(fpc[h] * (n - 1) / n))
+    if not psus:
+        raise SurveyInputError("every stratum is a census: there is no sampling variance")
+    scale = 1.0
+    if lonely_rule == "average" and len(psus) < stage.n_clusters:
+        scale = stage.n_clusters / len(psus)
+    jack = Jackknife(
+        np.array(psus, dtype=np.int64), np.array(strata, dtype=np.int64), np.array(inflation)
+    )
+    return ReplicateScheme("jkn", scale, np.array(rscales), mse, jackknife=jack)
+
+
+def supplied_scheme(
+    design: Design,
+    columns: str | Sequence[str],
+    *,
+    method: SuppliedMethod,
+    scale: float | None,
+    rscales: Sequence[float] | None,
+    fay_rho: float | None,
+    mse: bool,
+) -> ReplicateScheme:
+    """Scheme for replicate weight columns given with the data (R's ``svrepdesign``)."""
+    if isinstance(columns, str):
+        pattern = re.compile(columns)
+        names = tuple(sorted((c for c in design.columns if pattern.search(c)), key=_natural))
+    else:
+        names = tuple(columns)
+    if len(names) < 2:
+        raise SurveyInputError(f"need at least two replicate weight columns, found {names}")
+    for name in names:
+        require_numeric(design, name)
+    count = len(names)
+    factors = np.ones(count) if rscales is None else np.asarray(rscales, dtype=float)
+    if factors.shape[0] != count:
+        raise SurveyInputError(f"rscales has {factors.shape[0]} values for {count} replicates")
+    if method == "brr":
+        default = 1.0 / count
+    elif method == "fay":
+        if fay_rho is None or not 0 < fay_rho < 1:
+            raise SurveyInputError("Fay replicate weights need fay_rho between 0 and 1")
+        default = 1.0 / (count * (1 - fay_rho) ** 2)
+    elif method == "jk1":
+        default = (count - 1) / count
+    elif method == "bootstrap":
+        default = 1.0 / (count - 1)
+    elif method == "jkn":
+        if rscales is None:
+            raise SurveyInputError("JKn replicate weights need rscales, (n_h - 1) / n_h")
+        default = 1.0
+    else:
+        default = 1.0
+    return ReplicateScheme(
+        method, default if scale is None else float(scale), factors, mse, columns=names
+    )
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+@dataclass(frozen=True)
+class CellTotals:
+    """Full-sample and replicate totals of some terms in each cell.
+
+    ``full[name]`` has shape (cells,), ``replicates[name]`` (replicates, cells).
+    """
+
+    full: dict[str, FloatArray]
+    replicates: dict[str, FloatArray]
+    count: FloatArray
+    weighted_count: FloatArray
+    domains: list[dict[str, Any]]
+    levels: list[Any]
+
+
+def cell_totals(
+    design: Design,
+    scheme: ReplicateScheme,
+    *,
+    terms: dict[str, exp.Expr],
+    by: Sequence[str],
+    where: Condition | None,
+    variables: Sequence[str],
+    level_column: str | None,
+    na_rm: bool,
+) -> CellTotals:
+    """One pass: full-sample and replicate totals of the terms per cell."""
+    if scheme.columns:
+        return _supplied_totals(
+            design,
+            scheme,
+            terms=terms,
+            by=by,
+            where=where,
+            variables=variables,
+            level_column=level_column,
+            na_rm=na_rm,
+        )
+    agg = domain_pass(
+        design,
+        terms=terms,
+        by=by,
+        where=where,
+        variables=variables,
+        level_column=level_column,
+        na_rm=na_rm,
+    )
+    stage = design.units.stages[0]
+    psu_of_row = stage.cluster[agg.cells.unit]
+    n_psu = stage.n_clusters
+    k = agg.cells.n_cells
+    full: dict[str, FloatArray] = {}
+    replicates: dict[str, FloatArray] = {}
+    for name in terms:
+        per_psu = (
+            np.bincount(
+                psu_of_row * k + agg.cells.cell, weights=agg.sums[name], minlength=n_psu * k
+            )
+            .astype(float)
+            .reshape(n_psu, k)
+        )
+        full[name] = per_psu.sum(axis=0)
+        replicates[name] = _replicate(scheme, design, per_psu, full[name])
+    return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
+
+
+def _replicate(
+    scheme: ReplicateScheme, design: Design, per_psu: FloatArray, full: FloatArray
+) -> FloatArray:
+    if scheme.multipliers is not None:
+        return np.asarray(scheme.multipliers @ per_psu, dtype=float)
+    jack = scheme.jackknife
+    if jack is None:
+        raise AssertionError("a replicate scheme without replicates")
+    stage = design.units.stages[0]
+    per_stratum = np.zeros((stage.n_strata, per_psu.shape[1]))
+    np.add.at(per_stratum, stage.cluster_stratum, per_psu)
+    stratum_total = per_stratum[jack.stratum]
+    dropped = np.where((jack.psu >= 0)[:, None], per_psu[np.maximum(jack.psu, 0)], 0.0)
+    k = jack.inflation[:, None]
+    ordinary = full[None, :] - stratum_total + k * (stratum_total - dropped)
+    adjusted = k * (full[None, :] - stratum_total)
+    return np.asarray(np.where((jack.psu >= 0)[:, None], ordinary, adjusted), dtype=float)
+
+
+def _supplied_totals(
+    design: Design,
+    scheme: ReplicateScheme,
+    *,
+    terms: dict[str, exp.Expr],
+    by: Sequence[str],
+    where: Condition | None,
+    variables: Sequence[str],
+    level_column: str | None,
+    na_rm: bool,
+) -> CellTotals:
+    weight = design.weight_expression()
+    filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
+    if where is not None:
+        filters.append(exp.Paren(this=design.condition(where)))
+    checked = [*variables, *([level_column] if level_column else [])]
+    if na_rm:
+        filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in checked]
+    groups = [design.column(c) for c in by] + (
+        [design.column(level_column)] if level_column else []
+    )
+    selections: list[exp.Expr] = [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
+    for name, term in terms.items():
+        selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
+        for r, column in enumerate(scheme.columns):
+            product = exp.Mul(this=design.number(column), expression=term.copy())
+            selections.append(exp.func("sum", product).as_(f"{name}_r{r}"))
+    selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
+    nulls = [
+        exp.cast(
+            exp.func(
+                "sum",
+                exp.Case()
+                .when(design.column(c).is_(exp.Null()), _ONE.copy())
+                .else_(exp.Literal.number(0)),
+            ),
+            exp.DataType.build("bigint"),
+        ).as_(f"amargah_na{i}")
+        for i, c in enumerate([] if na_rm else checked)
+    ]
+    query = exp.select(*selections, *nulls).from_(exp.to_table(design.source))
+    if filters:
+        query = query.where(exp.and_(*filters))
+    if groups:
+        query = query.group_by(*(g.copy() for g in groups))
+    result = design.engine.execute(query)
+    for i, column in enumerate([] if na_rm else checked):
+        if any(result.column(f"amargah_na{i}").to_pylist()):
+            raise SurveyInputError(
+                "missing values in the domain; use na_rm to treat them as outside it",
+                column=column,
+                rows=design.first_rows(design.column(column).is_(exp.Null())),
+            )
+    n_by = len(by)
+    if n_by:
+        coded = [sorted_codes(result.column(f"g{i}")) for i in range(n_by)]
+        domain, combos = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
+        domains = [{c: coded[j][1][int(combo[j])] for j, c in enumerate(by)} for combo in combos]
+    else:
+        domain, domains = np.zeros(result.num_rows, dtype=np.int64), [{}]
+    if level_column:
+        level_codes, levels = sorted_codes(result.column(f"g{n_by}"))
+    else:
+        level_codes, levels = np.zeros(result.num_rows, dtype=np.int64), [None]
+    cells = domain * len(levels) + level_codes
+    n_cells = len(domains) * len(levels)
+
+    def spread(values: Any) -> FloatArray:
+        array = np.nan_to_num(np.asarray(values.to_numpy(zero_copy_only=False), dtype=float))
+        return np.bincount(cells, weights=array, minlength=n_cells).astype(float)
+
+    full = {name: spread(result.column(name)) for name in terms}
+    replicates = {
+        name: np.stack([spread(result.column(f"{name}_r{r}")) for r in range(len(scheme.columns))])
+        for name in terms
+    }
+    count = spread(result.column("amargah_n"))
+    return CellTotals(full, replicates, count, count, domains, levels)
+
+
+def replicate_variance(scheme: ReplicateScheme, thetas: FloatArray, full: FloatArray) -> FloatArray:
+    """R's ``svrVar``: shape (cells,) from replicate estimates (replicates, cells)."""
+    centre = full if scheme.mse else thetas[scheme.rscales > 0].mean(axis=0)
+    deviations = thetas - centre[None, :]
+    return np.asarray(
+        scheme.scale * (scheme.rscales[:, None] * deviations**2).sum(axis=0), dtype=float
+    )
+
+
+def estimate_replicated(
+    design: Design,
+    scheme: ReplicateScheme,
+    statistic: str,
+    variables: Sequence[str],
+    *,
+    denominator: str | None = None,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> Estimates:
+    """Totals, means, proportions or a ratio with replicate standard errors."""
+    check_level(level)
+    domain_by = by_columns(design, by)
+    rows: list[Estimate] = []
+    for variable in variables:
+        design.require_column(variable)
+        categorical = statistic == "proportion" or (
+            statistic == "total" and is_categorical(design, variable)
+        )
+        if statistic in ("mean", "ratio"):
+            require_numeric(design, variable)
+        if categorical:
+            totals = cell_totals(
+                design,
+                scheme,
+                terms={"w": _ONE.copy()},
+                by=domain_by,
+                where=where,
+                variables=[],
+                level_column=variable,
+                na_rm=na_rm,
+            )
+            if None in totals.levels:
+                raise SurveyInputError(
+                    "missing values in the domain; use na_rm to treat them as outside it",
+                    column=variable,
+                    rows=design.first_rows(design.column(variable).is_(exp.Null())),
+                )
+            rows += _categorical(design, scheme, totals, statistic, variable, level)
+            continue
+        y = design.number(variable)
+        terms: dict[str, exp.Expr] = {
+            "w": _ONE.copy(),
+            "y": y,
+            "yy": exp.Mul(this=y.copy(), expression=y.copy()),
+        }
+        checked = [variable]
+        if denominator is not None:
+            require_numeric(design, denominator)
+            x = design.number(denominator)
+            terms |= {
+                "x": x,
+                "xx": exp.Mul(this=x.copy(), expression=x.copy()),
+                "xy": exp.Mul(this=x.copy(), expression=y.copy()),
+            }
+            checked.append(denominator)
+        totals = cell_totals(
+            design,
+            scheme,
+            terms=terms,
+            by=domain_by,
+            where=where,
+            variables=checked,
+            level_column=None,
+            na_rm=na_rm,
+        )
+        rows += _numeric(design, scheme, totals, statistic, variable, denominator, level)
+    return Estimates(tuple(rows))
+
+
+def _numeric(
+    design: Design,
+    scheme: ReplicateScheme,
+    totals: CellTotals,
+    statistic: str,
+    variable: str,
+    denominator: str | None,
+    level: float,
+) -> list[Estimate]:
+    f, r = totals.full, totals.replicates
+    nobs = totals.weighted_count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = f["y"] / f["w"]
+        s2 = (f["yy"] - f["y"] * mean) / f["w"] * nobs / (nobs - 1)
+        srs_mean = s2 * (f["w"] - nobs) / (f["w"] * nobs)
+        if statistic == "total":
+            estimate, thetas, srs = f["y"], r["y"], srs_mean * f["w"] ** 2
+        elif statistic == "mean":
+            estimate, thetas, srs = mean, r["y"] / r["w"], srs_mean
+        else:
+            ratio = f["y"] / f["x"]
+            estimate, thetas = ratio, r["y"] / r["x"]
+            residual = f["yy"] - 2 * ratio * f["xy"] + ratio**2 * f["xx"]
+            s2r = residual / f["x"] ** 2 / f["w"] * nobs / (nobs - 1)
+            srs = s2r * f["w"] ** 2 * (f["w"] - nobs) / (f["w"] * nobs)
+    variance = replicate_variance(scheme, thetas, estimate)
+    name = f"{variable}/{denominator}" if statistic == "ratio" else variable
+    return _rows(
+        design,
+        scheme,
+        totals,
+        statistic,
+        name,
+        estimate,
+        variance,
+        srs,
+        f["w"],
+        totals.count,
+        level=level,
+    )
+
+
+def _categorical(
+    design: Design,
+    scheme: ReplicateScheme,
+    totals: CellTotals,
+    statistic: str,
+    variable: str,
+    level: float,
+) -> list[Estimate]:
+    n_levels = len(totals.levels)
+    n_domains = len(totals.domains)
+    domain_of_cell = np.repeat(np.arange(n_domains), n_levels)
+    y, y_rep = totals.full["w"], totals.replicates["w"]
+    w = y.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    w_rep = y_rep.reshape(-1, n_domains, n_levels).sum(axis=2)[:, domain_of_cell]
+    count = totals.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    nobs = totals.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = y / w
+        s2 = (y - y * share) / w * nobs / (nobs - 1)
+        srs_mean = s2 * (w - nobs) / (w * nobs)
+        if statistic == "total":
+            estimate, thetas, srs = y, y_rep, srs_mean * w**2
+        else:
+            estimate, thetas, srs = share, y_rep / w_rep, srs_mean
+    variance = replicate_variance(scheme, thetas, estimate)
+    labels: list[str | None] = [level_label(v) for v in totals.levels]
+    return _rows(
+        design,
+        scheme,
+        totals,
+        statistic,
+        variable,
+        estimate,
+        variance,
+        srs,
+        w,
+        count,
+        level=level,
+        term=labels * n_domains,
+        domain_of_cell=domain_of_cell,
+    )
+
+
+def _rows(
+    design: Design,
+    scheme: ReplicateScheme,
+    totals: CellTotals,
+    statistic: str,
+    variable: str,
+    estimate: FloatArray,
+    variance: FloatArray,
+    srs_variance: FloatArray,
+    population: FloatArray,
+    count: FloatArray,
+    *,
+    level: float,
+    term: list[str | None] | None = None,
+    domain_of_cell: IntArray | None = None,
+) -> list[Estimate]:
+    z = normal_quantile((1 + level) / 2)
+    se = np.sqrt(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.where(estimate != 0, se / estimate, np.nan)
+        deff = variance / srs_variance
+    df = float(scheme.count - 1)
+    rows = []
+    for cell in range(estimate.shape[0]):
+        d = cell if domain_of_cell is None else int(domain_of_cell[cell])
+        rows.append(
+            Estimate(
+                statistic=statistic,
+                variable=variable,
+                term=None if term is None else term[cell],
+                domain=totals.domains[d] or None,
+                estimate=float(estimate[cell]),
+                se=float(se[cell]),
+                ci_lower=float(estimate[cell] - z * se[cell]),
+                ci_upper=float(estimate[cell] + z * se[cell]),
+                cv=float(cv[cell]),
+                deff=float(deff[cell]),
+                df=df,
+                n=int(count[cell]),
+                population=float(population[cell]),
+            )
+        )
+    return rows
