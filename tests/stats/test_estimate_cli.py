@@ -250,6 +250,67 @@ def test_malformed_quantile_is_bad_input(app: typer.Typer, argument: str) -> Non
     assert "--quantile needs VAR@P" in result.stderr
 
 
+REPLICATES = json.loads((GOLDEN / "replicates.json").read_text())
+
+
+def test_replicates_option_gives_r_jkn_numbers(app: typer.Typer) -> None:
+    result = _run(
+        app,
+        str(NHANES),
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--replicates",
+        "jkn",
+        "--mean",
+        "HI_CHOL",
+        "--by",
+        "race",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["estimates"]
+    case = next(c for c in REPLICATES["cases"] if c["name"] == "nhanes_jkn")
+    expected = case["results"][1]["estimates"]  # svyby(~HI_CHOL, ~race, svymean) on JKn
+    for row in rows:
+        match = next(e for e in expected if e["domain"]["race"] == row["domain"]["race"])
+        assert math.isclose(row["se"], match["se"], rel_tol=1e-6)
+
+
+def test_bootstrap_seed_makes_runs_repeatable(app: typer.Typer) -> None:
+    args = [
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--nest",
+        "--replicates",
+        "bootstrap",
+        "--replicates-count",
+        "30",
+        "--seed",
+        "5",
+        "--total",
+        "x",
+    ]
+    first, second = _run(app, *args), _run(app, *args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+
+
+def test_seed_without_replicates_is_bad_input(app: typer.Typer) -> None:
+    result = _run(app, str(SYNTHETIC), "--weights", "w", "--seed", "3", "--total", "x")
+    assert result.exit_code == 2
+    assert "need --replicates" in result.stderr
+
+
 def test_fpc_smaller_than_the_sample_is_reported(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "fpc.csv"
     path.write_text("h,psu,N,y\n1,1,10,2\n1,2,10,3\n2,1,1,4\n2,2,1,5\n")

@@ -48,6 +48,16 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
+class ReplicateOption(StrEnum):
+    """Replicate methods ``as.svrepdesign`` knows (lower case)."""
+
+    jk1 = "jk1"
+    jkn = "jkn"
+    brr = "brr"
+    fay = "fay"
+    bootstrap = "bootstrap"
+
+
 class QuantileRuleOption(StrEnum):
     """R's ``qrule`` choices implemented here."""
 
@@ -89,6 +99,18 @@ def estimate(
     lonely_psu: Annotated[
         LonelyPSUOption, typer.Option(help="Treatment of strata with a single PSU.")
     ] = LonelyPSUOption.fail,
+    replicates: Annotated[
+        ReplicateOption | None,
+        typer.Option("--replicates", help="Replicate-weight variance instead of Taylor."),
+    ] = None,
+    mse: Annotated[
+        bool, typer.Option("--mse", help="Centre replicates on the full-sample estimate.")
+    ] = False,
+    replicates_count: Annotated[
+        int | None, typer.Option("--replicates-count", help="Bootstrap replicates (50).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap draws.")] = None,
+    fay_rho: Annotated[float, typer.Option(help="Fay's rho for --replicates fay.")] = 0.5,
     total: Annotated[
         list[str] | None, typer.Option("--total", help="Total of VAR (per level if categorical).")
     ] = None,
@@ -159,6 +181,16 @@ def estimate(
                 nest=nest,
                 lonely_psu=lonely_psu.value,
             )
+            if replicates is not None:
+                design = design.replicate(
+                    replicates.value,
+                    replicates=replicates_count,
+                    seed=seed,
+                    fay_rho=fay_rho,
+                    mse=mse,
+                )
+            elif mse or replicates_count is not None or seed is not None:
+                raise SurveyInputError("--mse, --replicates-count and --seed need --replicates")
             progress.advance(task)
             results = Estimates()
             for statistic, argument in requests:
