@@ -30,7 +30,7 @@ _ID = re.compile(r"[A-Za-z0-9_@$\-]+")
 ARROW_METADATA_KEY = b"amargah.cube"
 
 
-def _check_id(kind: str, value: str) -> None:
+def check_id(kind: str, value: str) -> None:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise ValueError(
             f"{kind} id {value!r} is not a valid identifier: use letters A-Z, digits, "
@@ -120,7 +120,7 @@ class Code:
     parent: str | None = None
 
     def __post_init__(self) -> None:
-        _check_id("code", self.id)
+        check_id("code", self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +139,9 @@ class Dimension:
     codelist: str | None = None
 
     def __post_init__(self) -> None:
-        _check_id("dimension", self.id)
+        check_id("dimension", self.id)
         if self.codelist is not None:
-            _check_id("code list", self.codelist)
+            check_id("code list", self.codelist)
         object.__setattr__(self, "codes", tuple(self.codes))
         object.__setattr__(self, "role", Role(self.role))
         if not self.codes:
@@ -210,8 +210,8 @@ class Measure:
     decimals: int = 0
 
     def __post_init__(self) -> None:
-        _check_id("measure", self.id)
-        _check_id("unit", self.unit_id)
+        check_id("measure", self.id)
+        check_id("unit", self.unit_id)
         if not 0 <= self.decimals <= 15:
             raise ValueError(f"measure {self.id!r}: decimals must be 0..15, not {self.decimals}")
 
@@ -266,7 +266,7 @@ class Observation:
                     raise ValueError(f"observation {name} is {v}: use None for a missing value")
                 object.__setattr__(self, name, v)
         if self.quality is not None:
-            _check_id("quality grade", self.quality)
+            check_id("quality grade", self.quality)
 
 
 ObservationKey = tuple[str, ...]
@@ -324,8 +324,8 @@ class Cube:
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_id("cube", self.id)
-        _check_id("agency", self.agency)
+        check_id("cube", self.id)
+        check_id("agency", self.agency)
         if not re.fullmatch(r"[0-9]+(\.[0-9]+){0,2}", self.version):
             raise ValueError(f"cube version {self.version!r} is not like '1.0' (SDMX VersionType)")
         if self.updated is not None and self.updated.tzinfo is None:
