@@ -197,7 +197,12 @@ class GuardedForm(StyledForm):
             raise forms.ValidationError(
                 _("This form is damaged. Please reload the page."), code="bad_stamp"
             ) from None
-        if time.time() - float(data["at"]) < settings.DESK_FORM_MIN_SECONDS:
+        age = time.time() - float(data["at"])
+        if age > settings.DESK_FORM_MAX_SECONDS:
+            raise forms.ValidationError(
+                _("This form was open for too long. Please send it again."), code="form_expired"
+            )
+        if age < settings.DESK_FORM_MIN_SECONDS:
             raise forms.ValidationError(
                 _("The form was sent too quickly. Please check it and send it again."),
                 code="form_too_fast",

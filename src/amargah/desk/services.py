@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -104,6 +106,9 @@ class DeskError(Exception):
 
 def desk_defaults_ensure() -> None:
     """Create the default SLA policies and the three staff roles if they are missing."""
+    # The role permissions must exist before the roles are given them, whatever order
+    # the post-migrate handlers run in.
+    create_permissions(django_apps.get_app_config("desk"), verbosity=0)
     with transaction.atomic():
         for kind, (clock, first, resolution) in DEFAULT_POLICIES.items():
             SlaPolicy.objects.get_or_create(

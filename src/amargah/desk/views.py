@@ -11,10 +11,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -414,6 +416,22 @@ def performance_row(figures: selectors.MonthPerformance) -> list[str]:
 # ----------------------------------------------------------------------------- staff
 
 
+class StaffLoginView(LoginView):
+    """Sign-in for officers (they need no access to Django's admin)."""
+
+    template_name = "desk/staff/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("desk:staff-queue")
+
+
+class StaffLogoutView(LogoutView):
+    """Sign-out, back to the desk's front page."""
+
+    next_page = "desk:home"
+
+
 def _require_staff(request: HttpRequest) -> None:
     if not request.user.has_perm("desk.work_ticket"):
         raise PermissionDenied
@@ -426,7 +444,7 @@ def _staff_user(request: HttpRequest) -> User:
     return request.user
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 def staff_queue(request: HttpRequest) -> HttpResponse:
     """The officers' queue: the tickets the user may see, filtered, the most urgent first."""
     _require_staff(request)
@@ -471,20 +489,22 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **forms_given: Any) ->
             officers=[(user.pk, user.get_username()) for user in selectors.officers()],
             initial={"assignee": ticket.assigned_to_id},
         ),
-        "status_form": forms.StatusForm(statuses=statuses) if statuses else None,
+        "status_form": forms.StatusForm(statuses=statuses, auto_id="change_%s")
+        if statuses
+        else None,
         "can_assign": request.user.has_perm("desk.assign_ticket"),
         "targets": dict(SlaTarget.choices),
     }
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 def staff_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """One ticket for an officer: everything on it, the audit trail and the actions."""
     ticket = selectors.access_ticket(request.user, ticket_id)
     return render(request, "desk/staff/ticket.html", _ticket_context(request, ticket))
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 @require_POST
 def staff_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Post a public reply or an internal note, optionally with files and a status change."""
@@ -520,7 +540,7 @@ def staff_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("desk:staff-ticket", ticket_id=ticket.pk)
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 @require_POST
 def staff_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Assign the ticket: supervisors to anyone; an officer only to themself."""
@@ -539,7 +559,7 @@ def staff_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("desk:staff-ticket", ticket_id=ticket.pk)
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 @require_POST
 def staff_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Change the ticket's status."""
@@ -554,7 +574,7 @@ def staff_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("desk:staff-ticket", ticket_id=ticket.pk)
 
 
-@login_required
+@login_required(login_url="desk:staff-login")
 def staff_file(request: HttpRequest, attachment_id: int) -> FileResponse:
     """A file on a ticket the user may work on."""
     attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
