@@ -7,4 +7,7 @@ class ProductionConfig(AppConfig):
     label = "production"
     verbose_name = _("Statistical production")
     # (URL name, label) pairs for the site menu; see core.context_processors.
-    navigation: tuple[tuple[str, object], ...] = ()
+    navigation: tuple[tuple[str, object], ...] = (
+        ("production:studies", _("Studies in production")),
+        ("production:portfolio", _("Production portfolio")),
+    )
