@@ -157,6 +157,14 @@ def write_jsonstat(cube: Cube, *, lang: Lang, href: str | None = None) -> bytes:
     """The cube as a JSON-stat 2.0 dataset document, UTF-8 JSON bytes.
 
     See `jsonstat_dataset` for the parameters.
+
+    Examples
+    --------
+    >>> import json
+    >>> from amargah.formats.examples import small_cube
+    >>> doc = json.loads(write_jsonstat(small_cube(), lang="en"))
+    >>> doc["value"], doc["status"]
+    ([9.0, 8.7, None, 10.2], {'1': 'P', '2': 'C'})
     """
     return dumps(jsonstat_dataset(cube, lang=lang, href=href))
 

@@ -90,6 +90,12 @@ def write_px(
     ------
     ValueError
         On an unknown language, or a text that PX cannot carry.
+
+    Examples
+    --------
+    >>> from amargah.formats.examples import small_cube
+    >>> write_px(small_cube(), lang="en").decode().split("DATA=")[1].split()
+    ['9.0', '8.7', '"..."', '10.2;']
     """
     lang = check_lang(lang)
     langs: list[Lang] = [lang] + ([o for o in LANGS if o != lang] if multilingual else [])

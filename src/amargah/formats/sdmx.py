@@ -555,6 +555,13 @@ def write_sdmx_generic(
     ------
     ValueError
         When the cube has no observation (the REST answer is then error 100, 404).
+
+    Examples
+    --------
+    >>> from amargah.formats.examples import small_cube
+    >>> b'<gen:ObsDimension value="1402"/><gen:ObsValue value="10.2"/>' in write_sdmx_generic(
+    ...     small_cube())
+    True
     """
     _check_data(cube)
     at_obs = _dimension_at_observation(cube, dimension_at_observation)

@@ -84,6 +84,12 @@ def write_csv(cube: Cube, *, lang: Lang, delimiter: str = ",") -> str:
     -----
     Encode as ``utf-8-sig`` for Excel (it needs the byte-order mark to read Persian),
     plain ``utf-8`` for everything else.
+
+    Examples
+    --------
+    >>> from amargah.formats.examples import small_cube
+    >>> print(write_csv(small_cube(), lang="en").splitlines()[3])
+    S2002,Shahrud,1401,1401,,percent,C,,,,,,
     """
     lang = check_lang(lang)
     if delimiter not in (",", ";", "\t"):
