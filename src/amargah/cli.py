@@ -120,11 +120,15 @@ def ensure_demo_staff(data_dir: Path) -> tuple[str, str]:
 
 def load_demo_records() -> None:
     """Fill the office's records for the demo once: status history, desk traffic, projects."""
+    from amargah.portal.demo import publish_demo
     from amargah.status.demo import create_demo_status
 
     created = create_demo_status()
     if created:
         console.print(f"Demo status history: {created} announcements.")
+    tables = publish_demo(_data_dir() / "demo-world")
+    if tables:
+        console.print(f"Demo portal: {tables} tables released or scheduled.")
 
 
 @app.command("demo")

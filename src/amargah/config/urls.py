@@ -12,6 +12,7 @@ urlpatterns = [
     path("desk/", include("amargah.desk.urls")),
     path("", include("amargah.status.urls")),
     path("production/", include("amargah.production.urls")),
+    path("", include("amargah.portal.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("health/live", health.live, name="health-live"),

@@ -10,6 +10,7 @@ portal stores the cubes as releases.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,7 +283,9 @@ def labour_force_indicators(
     }
     for name, flags in indicators.items():
         persons = persons.append_column(name, pc.cast(flags, pa.float64()))
-    design = Design(persons, ids="psu", strata="stratum", weights="weight")
+    # A stratum with a single responding PSU (possible in a small world) is centred at
+    # the grand mean, as R's survey.lonely.psu = "adjust" does.
+    design = Design(persons, ids="psu", strata="stratum", weights="weight", lonely_psu="adjust")
     observations: dict[ObservationKey, Observation] = {}
     for code, _fa, _en, numerator, denominator in LABOUR_INDICATORS:
         for by in ((), ("county",), ("sex",), ("county", "sex")):
@@ -371,8 +374,10 @@ def _put_rates(
                 quality=quality.code,
             )
         else:
+            # An undefined CV (no sample, or a zero estimate) is not a number to publish.
+            cv = estimate.cv if math.isfinite(estimate.cv) else None
             observations[key] = Observation(
-                value=None, status=Flag.UNRELIABLE, cv=estimate.cv, quality=quality.code
+                value=None, status=Flag.UNRELIABLE, cv=cv, quality=quality.code
             )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 
 from amargah.status import selectors
-from amargah.status.markdown import render_markdown
+from amargah.core.markdown import render_markdown
 
 
 def status_page(request: HttpRequest) -> HttpResponse:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "amargah.desk",
     "amargah.status",
     "amargah.production",
+    "amargah.portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -114,6 +115,9 @@ VENDOR_ASSETS = {
     "bootstrap": NODE_MODULES / "bootstrap" / "dist",
     "htmx": NODE_MODULES / "htmx.org" / "dist",
     "vazirmatn": NODE_MODULES / "vazirmatn",
+    "vega": NODE_MODULES / "vega" / "build",
+    "vega-lite": NODE_MODULES / "vega-lite" / "build",
+    "vega-embed": NODE_MODULES / "vega-embed" / "build",
 }
 STATICFILES_DIRS = [
     (f"vendor/{name}", str(path)) for name, path in VENDOR_ASSETS.items() if path.is_dir()

@@ -62,3 +62,22 @@ def percent(value: float | None, decimals: int = 1) -> str:
     language = _language()
     sign = "٪" if language == "fa" else "%"
     return dates.format_number(value, language, decimals=decimals) + sign
+
+
+@register.filter
+def percent_of(value: float | None, decimals: int = 1) -> str:
+    """A fraction (0.92) shown as a percentage (92.0%)."""
+    return "" if value is None else percent(100 * value, decimals)
+
+
+@register.filter
+def text(value: object) -> str:
+    """A two-language text object (with ``.fa`` and ``.en``) in the page's language."""
+    return str(getattr(value, _language(), "") or getattr(value, "fa", ""))
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    """``mapping[key]``, or an empty tuple when absent (for template lookups by variable)."""
+    getter = getattr(mapping, "get", None)
+    return getter(key, ()) if getter is not None else ()

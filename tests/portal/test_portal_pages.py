@@ -1,0 +1,150 @@
+"""The portal's pages over HTTP: catalog, search, study, explorer, downloads, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from amargah.portal import selectors
+from amargah.portal.models import StatTable
+
+
+def english() -> Client:
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.mark.django_db
+def test_catalog_lists_studies_and_published_tables(portal: Path, client: Client) -> None:
+    html = client.get("/data/").content.decode()
+    assert "سرشماری عمومی نفوس و مسکن ۱۴۰۵ استان سمنان" in html
+    assert "/data/tables/POP_CENSUS/" in html and "/data/tables/LFS_RATES/" in html
+
+
+@pytest.mark.django_db
+def test_search_finds_persian_text_typed_with_arabic_letters(portal: Path, client: Client) -> None:
+    # "بيكاري" is typed with Arabic yeh; the table title has Persian yeh.
+    html = client.get("/data/", {"q": "نرخ بيكاري"}).content.decode()
+    assert 'id="search-results"' in html
+    assert "/data/tables/LFS_RATES/" in html.split('id="search-results"')[1]
+    english_html = english().get("/data/", {"q": "population age"}).content.decode()
+    assert "Population by county, sex and age group" in english_html.split('id="search-results"')[1]
+    # A table not yet published is not found.
+    scheduled = english().get("/data/", {"q": "household size"}).content.decode()
+    assert "/data/tables/HH_SIZE_CENSUS/" not in scheduled
+
+
+@pytest.mark.django_db
+def test_study_page_documents_variables(portal: Path, client: Client) -> None:
+    html = client.get("/data/studies/lfs-1405/").content.decode()
+    assert 'id="var-activity"' in html and "بیکار" in html
+    assert 'id="response-rate"' in html
+    assert "<strong>دومرحله‌ای طبقه‌بندی‌شده</strong>" in html  # methodology Markdown
+    assert client.get("/data/studies/nothing/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_explorer_selection_pivot_and_permalink(portal: Path, client: Client) -> None:
+    response = client.get(
+        "/data/tables/LFS_RATES/",
+        {"COUNTY": "1,2", "SEX": "1,2", "INDICATOR": "UNEMP_RATE", "rows": "COUNTY", "cols": "SEX"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    cube = selectors.release_cube(selectors.table_release(StatTable.objects.get(code="LFS_RATES")))
+    shown = dict(re.findall(r'data-key="([^"]+)"(?: data-value="([^"]+)")?', html))
+    assert set(shown) == {f"{c}.{s}.UNEMP_RATE.1405" for c in "12" for s in "12"}
+    for key, value in shown.items():
+        observation = cube.get(tuple(key.split(".")))
+        assert observation is not None
+        if observation.value is None:
+            assert value == ""
+        else:
+            assert float(value) == observation.value
+    assert 'id="permalink"' in html
+    assert "COUNTY=1,2" in html
+    spec = json.loads(re.search(r'id="chart-spec"[^>]*>(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert {item["category"] for item in spec["data"]["values"]} <= {"سمنان", "شاهرود"}
+
+
+@pytest.mark.django_db
+def test_htmx_request_gets_only_the_result(portal: Path, client: Client) -> None:
+    html = client.get(
+        "/data/tables/POP_CENSUS/", {"COUNTY": "1"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in html and 'id="data-table"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"COUNTY": "99"}, "«شهرستان» کد «99» ندارد"),
+        ({"REGION": "1"}, "بعدی به نام «REGION» ندارد"),
+        ({"latest": "zero"}, "latest"),
+    ],
+)
+def test_bad_selection_is_explained_in_persian(
+    portal: Path, client: Client, query: dict[str, str], message: str
+) -> None:
+    response = client.get("/data/tables/POP_CENSUS/", query)
+    assert response.status_code == 400
+    error = re.search(r'id="selection-error">([^<]+)<', response.content.decode())
+    assert error is not None and message in error.group(1)
+
+
+@pytest.mark.django_db
+def test_too_large_a_selection_is_refused(
+    portal: Path, client: Client, settings: pytest.FixtureRequest
+) -> None:
+    settings.PORTAL_MAX_CELLS = 100  # type: ignore[attr-defined]
+    # By default the page shrinks the largest dimension to its total...
+    default = english().get("/data/tables/POP_CENSUS/")
+    assert default.status_code == 200
+    assert default.content.decode().count('data-key="') <= 100
+    # ...but an explicit selection over the limit is refused with the reason.
+    ages = ",".join(
+        c.id
+        for c in selectors.release_cube(
+            selectors.table_release(StatTable.objects.get(code="POP_CENSUS"))
+        )
+        .dimension("AGE")
+        .codes
+    )
+    response = english().get("/data/tables/POP_CENSUS/", {"AGE": ages, "COUNTY": "1,2,3"})
+    assert response.status_code == 400
+    assert "at most 100 can be shown" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_download_is_exactly_the_selection(portal: Path, client: Client) -> None:
+    response = client.get(
+        "/data/tables/POP_CENSUS/download/jsonstat", {"COUNTY": "1,2", "SEX": "_T", "AGE": "_T"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="POP_CENSUS-v1.json"'
+    document = json.loads(response.content)
+    assert document["size"] == [2, 1, 1, 1]
+    cube = selectors.release_cube(selectors.table_release(StatTable.objects.get(code="POP_CENSUS")))
+    values = [cube.get((c, "_T", "_T", "1405")).value for c in "12"]  # type: ignore[union-attr]
+    assert document["value"] == values
+    assert client.get("/data/tables/POP_CENSUS/download/pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_unknown_table_and_version_are_not_found(portal: Path, client: Client) -> None:
+    assert client.get("/data/tables/NOPE/").status_code == 404
+    assert client.get("/data/tables/POP_CENSUS/", {"v": "7"}).status_code == 404
+    assert client.get("/data/tables/POP_CENSUS/", {"v": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_glossary_explains_estimates(portal: Path, client: Client) -> None:
+    html = client.get("/data/glossary/").content.decode()
+    assert 'id="reading-estimates"' in html and 'id="term-unemployment-rate"' in html
