@@ -181,7 +181,6 @@ def test_attachments_are_checked_and_served_only_to_staff(
     download = staff_client.get(f"/desk/staff/file/{attachment.pk}/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"\x89PNG")  # type: ignore[attr-defined]
-    download.close()
     assert Client().get(f"/desk/staff/file/{attachment.pk}/").status_code == 302  # to sign-in
     settings.DESK_ATTACHMENT_MAX_BYTES = 10  # type: ignore[attr-defined]
     big = SimpleUploadedFile("big.csv", b"a,b\n" * 10, content_type="text/csv")

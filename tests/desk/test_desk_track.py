@@ -116,7 +116,6 @@ def test_replying_needs_the_sms_code(
     assert attachment.original_name == "نامه.pdf" and "نامه" not in attachment.file.name
     response = client.get(f"/desk/track/file/{attachment.pk}/")
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
-    response.close()
     # Another visitor who never confirmed cannot fetch it.
     stranger = Client()
     open_ticket(stranger, ticket.tracking_code)
