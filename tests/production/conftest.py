@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 
 import pytest
@@ -100,3 +101,17 @@ def submit_plan(people: People, valid_xlsform: bytes) -> Callable[..., AgencyPla
         )
 
     return submit
+
+
+@pytest.fixture(autouse=True)
+def gsbpm_template(db: None) -> None:
+    """The template the data migration installs, back if a transactional test flushed it."""
+    from django.apps import apps
+
+    from amargah.production.models import ChecklistTemplate
+
+    if not ChecklistTemplate.objects.exists():
+        migration = importlib.import_module(
+            "amargah.production.migrations.0002_load_gsbpm_template_v1"
+        )
+        migration.load(apps, None)

@@ -19,7 +19,8 @@ from amargah.production.models import AgencyPlan, Project
 api = NinjaAPI(
     title="Amargah production API",
     version="1",
-    urls_namespace="production-api",
+    # Nested in the app's URL namespace, where urls.py mounts it.
+    urls_namespace="production:api",
     auth=django_auth,
     docs_url=None,
 )

@@ -208,7 +208,7 @@ def template_new_version(*, base: ChecklistTemplate, user: User, note: str) -> C
         )
     _audit(
         actor=user,
-        action=AuditAction.TEMPLATE_PUBLISHED,
+        action=AuditAction.TEMPLATE_DRAFTED,
         obj=template,
         reason=note,
         changes={"state": ("", "draft")},
