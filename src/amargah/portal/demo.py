@@ -113,8 +113,7 @@ def _census_study(world: Path, codebook: Mapping[str, Any]) -> Study:
         title_fa="سرشماری عمومی نفوس و مسکن ۱۴۰۵ استان سمنان",
         title_en="Population and Housing Census 1405, Semnan Province",
         abstract_fa=(
-            "شمارش همهٔ افراد و خانوارهای استان سمنان"
-            " با ویژگی‌های جمعیتی، آموزشی و اقتصادی آنان."
+            "شمارش همهٔ افراد و خانوارهای استان سمنان با ویژگی‌های جمعیتی، آموزشی و اقتصادی آنان."
         ),
         abstract_en=(
             "A count of every person and household of Semnan Province with their demographic,"

@@ -10,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from amargah.formats.cube import Cube, Lang
 from amargah.formats.jsonstat import write_jsonstat
+from amargah.formats.px import write_px
 from amargah.formats.sdmx import write_sdmx_json, write_sdmx_structure_specific
+from amargah.formats.tabular import write_csv, write_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,24 @@ class DownloadFormat:
 FORMATS: dict[str, DownloadFormat] = {
     item.key: item
     for item in (
+        DownloadFormat(
+            "csv",
+            _("CSV"),
+            "csv",
+            "text/csv; charset=utf-8",
+            # A byte-order mark lets spreadsheet programs read Persian text as UTF-8.
+            lambda cube, lang: ("\ufeff" + write_csv(cube, lang=lang)).encode("utf-8"),
+        ),
+        DownloadFormat(
+            "xlsx", _("Excel (XLSX)"), "xlsx", XLSX, lambda cube, lang: write_xlsx(cube, lang=lang)
+        ),
+        DownloadFormat(
+            "px",
+            _("PC-Axis"),
+            "px",
+            "application/octet-stream; charset=utf-8",
+            lambda cube, lang: write_px(cube, lang=lang),
+        ),
         DownloadFormat(
             "jsonstat",
             _("JSON-stat 2.0"),
