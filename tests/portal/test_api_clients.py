@@ -8,8 +8,8 @@ API; every cell of the same selection agrees across all of them and the cube.
 from __future__ import annotations
 
 import io
-import tempfile
 import math
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
