@@ -1,0 +1,281 @@
+"""Benchmark: Amargah's estimators against svy (PyPI) and R `survey`, on the same files.
+
+Generates a synthetic stratified cluster sample (200 strata x 20 PSUs, 50 and 500
+domains) as Parquet (and CSV for R, which reads it with data.table::fread outside the
+timed part), then times, each peer in its own process, one after the other:
+
+  a  total and mean of 3 variables
+  b  means of 2 variables by 50 domains
+  c  the same by 500 domains
+  d  JK1 replicate SEs (mean of 1 variable, unstratified design over the 4000 PSUs)
+  e  a median with its SE
+
+Amargah's times include building the design over the Parquet file; svy's include
+reading the Parquet file with Polars; R's exclude reading the CSV. Every peer first
+warms up on a tiny table, so one-off import costs are not timed. Each peer task has a
+time limit; a peer that fails or runs out of time is reported as such. Peak memory is
+the maximum resident set size of each peer's process.
+
+Usage: .venv/bin/python bench/estimate.py --rows 1000000 [10000000]
+       [--svy-python /tmp/svyenv/bin/python] [--peers amargah,svy,r] [--timeout 300]
+svy is installed only in a throwaway environment, never in the project:
+       uv venv /tmp/svyenv && uv pip install --python /tmp/svyenv/bin/python svy
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+TASKS = ("a", "b", "c", "d", "e")
+LABELS = {
+    "a": "total+mean of 3 vars",
+    "b": "means of 2 vars by 50 domains",
+    "c": "means of 2 vars by 500 domains",
+    "d": "JK1 replicate SEs",
+    "e": "median with SE",
+}
+STRATA, PSUS = 200, 20
+
+
+def generate(rows: int, out_dir: Path, *, with_csv: bool) -> Path:
+    """Write the synthetic sample (seeded) and return the Parquet path."""
+    path = out_dir / f"sample_{rows}.parquet"
+    csv_path = path.with_suffix(".csv")
+    if path.exists() and (csv_path.exists() or not with_csv):
+        return path
+    rng = np.random.default_rng(20261127)
+    stratum = rng.integers(0, STRATA, rows, dtype=np.int32)
+    psu = rng.integers(0, PSUS, rows, dtype=np.int32)
+    psu_effect = rng.normal(0, 1, STRATA * PSUS)[stratum * PSUS + psu]
+    table = pa.table(
+        {
+            "stratum": stratum,
+            "psu": stratum * 100 + psu,  # unique across strata
+            "w": rng.uniform(50, 150, rows),
+            "domain50": rng.integers(0, 50, rows, dtype=np.int32),
+            "domain500": rng.integers(0, 500, rows, dtype=np.int32),
+            "y1": 10 + 2 * psu_effect + rng.normal(0, 3, rows),
+            "y2": 5 + psu_effect + rng.normal(0, 2, rows),
+            "y3": rng.gamma(2.0, 2.0, rows),
+        }
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    if with_csv:
+        pa_csv.write_csv(table, csv_path)
+    return path
+
+
+AMARGAH = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import pyarrow as pa
+    from amargah.stats import Design
+    path, tasks = sys.argv[1], sys.argv[2].split(",")
+    out = {}
+    # warm-up on a tiny table: one-off import and initialisation costs are not timed
+    tiny = pa.table({"stratum": [1, 1, 2, 2], "psu": [1, 2, 3, 4], "w": [1.0, 2.0, 3.0, 4.0],
+                     "y1": [1.0, 2.0, 3.0, 4.0], "domain50": [1, 2, 1, 2]})
+    warm = Design(tiny, ids="psu", strata="stratum", weights="w")
+    warm.mean("y1", by="domain50"), warm.quantile("y1", 0.5)
+    Design(tiny, ids="psu", weights="w").replicate("jk1").mean("y1")
+    def timed(name, fn):
+        start = time.perf_counter(); fn(); out[name] = time.perf_counter() - start
+    def design():
+        return Design(path, ids="psu", strata="stratum", weights="w")
+    runs = {
+        "a": lambda: (lambda d: (d.total(["y1", "y2", "y3"]),
+                                 d.mean(["y1", "y2", "y3"])))(design()),
+        "b": lambda: design().mean(["y1", "y2"], by="domain50"),
+        "c": lambda: design().mean(["y1", "y2"], by="domain500"),
+        "d": lambda: Design(path, ids="psu", weights="w").replicate("jk1").mean("y1"),
+        "e": lambda: design().quantile("y1", 0.5),
+    }
+    for task in tasks:
+        timed(task, runs[task])
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+    """
+)
+
+SVY = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import polars as pl
+    import svy
+    path, tasks = sys.argv[1], sys.argv[2].split(",")
+    out = {}
+    # warm-up on a tiny frame: one-off import and initialisation costs are not timed
+    tiny = pl.DataFrame({"stratum": [1, 1, 2, 2], "psu": [1, 2, 3, 4], "w": [1.0, 2, 3, 4],
+                         "y1": [1.0, 2, 3, 4], "domain50": [1, 2, 1, 2]})
+    warm = svy.Sample(tiny, svy.Design(stratum="stratum", psu="psu", wgt="w"))
+    warm.estimation.mean("y1", by="domain50"), warm.estimation.median("y1")
+    def sample(**design):
+        return svy.Sample(pl.read_parquet(path), svy.Design(**design))
+    def stratified():
+        return sample(stratum="stratum", psu="psu", wgt="w")
+    def jk1():
+        s = sample(psu="psu", wgt="w")
+        s = s.weighting.create_jk_wgts()
+        return s.estimation.mean("y1", method="replication")
+    runs = {
+        "a": lambda: (lambda s: (s.estimation.total(["y1", "y2", "y3"]),
+                                 s.estimation.mean(["y1", "y2", "y3"])))(stratified()),
+        "b": lambda: stratified().estimation.mean(["y1", "y2"], by="domain50"),
+        "c": lambda: stratified().estimation.mean(["y1", "y2"], by="domain500"),
+        "d": jk1,
+        "e": lambda: stratified().estimation.median("y1"),
+    }
+    for task in tasks:
+        start = time.perf_counter()
+        try:
+            runs[task]()
+            out[task] = time.perf_counter() - start
+        except Exception as error:  # a peer's failure is a result, not a crash
+            out[task] = "failed: " + type(error).__name__
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+    """
+)
+
+R_SCRIPT = textwrap.dedent(
+    """
+    suppressMessages({library(survey); library(data.table)})
+    args <- commandArgs(trailingOnly = TRUE)
+    data <- as.data.frame(fread(args[1]))
+    tasks <- strsplit(args[2], ",")[[1]]
+    out <- list()
+    tiny <- data.frame(stratum = c(1, 1, 2, 2), psu = 1:4, w = 1:4, y1 = c(1, 2, 3, 4),
+                       domain50 = c(1, 2, 1, 2))
+    warm <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = tiny)
+    invisible(svyby(~y1, ~domain50, warm, svymean)); invisible(svyquantile(~y1, warm, 0.5))
+    timed <- function(name, expr) {
+      start <- Sys.time()
+      ok <- tryCatch({ force(expr); TRUE }, error = function(e) FALSE)
+      out[[name]] <<- if (ok) as.numeric(difftime(Sys.time(), start, units = "secs")) else "failed"
+    }
+    des <- function() svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = data)
+    for (task in tasks) {
+      if (task == "a") timed("a", {
+        d <- des(); svytotal(~y1 + y2 + y3, d); svymean(~y1 + y2 + y3, d) })
+      if (task == "b") timed("b", svyby(~y1 + y2, ~domain50, des(), svymean))
+      if (task == "c") timed("c", svyby(~y1 + y2, ~domain500, des(), svymean))
+      if (task == "d") timed("d", svymean(~y1, as.svrepdesign(
+        svydesign(ids = ~psu, weights = ~w, data = data), type = "JK1")))
+      if (task == "e") timed("e", svyquantile(~y1, des(), 0.5))
+    }
+    values <- ifelse(sapply(out, is.numeric), out, paste0('"', out, '"'))
+    cat(sprintf('{%s}\\n', paste(sprintf('"%s": %s', names(out), values), collapse = ", ")))
+    """
+)
+
+
+def run_peer(command: list[str], timeout: float) -> dict[str, object]:
+    """Run one peer process; its last stdout line is a JSON object of timings."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {timeout:.0f} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:80]}
+    result: dict[str, object] = json.loads(lines[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--peers", default="amargah,svy,r")
+    # svy lives in a throwaway environment outside the project, by design
+    parser.add_argument("--svy-python", default="/tmp/svyenv/bin/python")  # noqa: S108
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per peer task")
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--out-dir", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    peers = args.peers.split(",")
+    tasks = args.tasks.split(",")
+    rscript = shutil.which("Rscript")
+    for rows in args.rows:
+        path = generate(rows, args.out_dir, with_csv="r" in peers and rscript is not None)
+        results: dict[str, dict[str, dict[str, object]]] = {}
+        for peer in peers:
+            results[peer] = {}
+            for task in tasks:  # one task per process: a failure or timeout stays local
+                if peer == "amargah":
+                    command = [sys.executable, "-c", AMARGAH, str(path), task]
+                elif peer == "svy":
+                    if not Path(args.svy_python).exists():
+                        results[peer][task] = {"error": "svy not installed"}
+                        continue
+                    command = [args.svy_python, "-c", SVY, str(path), task]
+                else:
+                    if rscript is None:
+                        results[peer][task] = {"error": "no Rscript"}
+                        continue
+                    command = [rscript, "-e", R_SCRIPT, str(path.with_suffix(".csv")), task]
+                started = time.perf_counter()
+                results[peer][task] = run_peer(command, args.timeout)
+                print(
+                    f"  {rows:>10,} {peer:>8} {task}: {results[peer][task]} "
+                    f"({time.perf_counter() - started:.1f} s wall)",
+                    file=sys.stderr,
+                )
+        report(rows, tasks, peers, results)
+
+
+def _seconds(result: dict[str, object], task: str) -> float | None:
+    value = result.get(task)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def report(
+    rows: int, tasks: list[str], peers: list[str], results: dict[str, dict[str, dict[str, object]]]
+) -> None:
+    print(f"\n{rows:,} rows, {STRATA} strata x {PSUS} PSUs (times in seconds)")
+    header = f"{'task':<34}" + "".join(f"{p:>12}" for p in peers)
+    header += "".join(f"{p + '/amargah':>16}" for p in peers if p != "amargah")
+    print(header)
+    for task in tasks:
+        line = f"{task} {LABELS[task]:<32}"
+        times: dict[str, float | None] = {}
+        for peer in peers:
+            result = results[peer][task]
+            seconds = _seconds(result, task)
+            times[peer] = seconds
+            shown = (
+                f"{seconds:.3f}"
+                if seconds is not None
+                else str(result.get("error", result.get(task, "?")))[:11]
+            )
+            line += f"{shown:>12}"
+        base = times.get("amargah")
+        for peer in peers:
+            if peer == "amargah":
+                continue
+            other = times[peer]
+            ratio = f"{other / base:.1f}x" if other is not None and base else "-"
+            line += f"{ratio:>16}"
+        print(line)
+    for peer in peers:
+        peaks = [
+            r.get("peak_mb") for r in results[peer].values() if isinstance(r.get("peak_mb"), float)
+        ]
+        if peaks:
+            print(f"peak memory {peer}: {max(peaks):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
