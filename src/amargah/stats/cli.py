@@ -76,8 +76,9 @@ class LonelyPSUOption(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add the statistical commands (``estimate``) to the ``amargah`` application."""
+    """Add the statistical commands (``estimate``, ``tabulate``) to the application."""
     app.command("estimate", no_args_is_help=True)(estimate)
+    app.command("tabulate", no_args_is_help=True)(tabulate)
 
 
 def estimate(
@@ -308,3 +309,51 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+class MarginsOption(StrEnum):
+    """Which rows a cross-tabulation has."""
+
+    all = "all"
+    none = "none"
+
+
+def tabulate(
+    data: Annotated[Path, typer.Argument(help="Microdata: a .csv or .parquet file.")],
+    *,
+    by: Annotated[str, typer.Option(help="Classifying columns, COL[,COL].")],
+    weights: Annotated[str | None, typer.Option(help="Weight column (weighted counts).")] = None,
+    where: Annotated[str | None, typer.Option(help="Condition on the rows.")] = None,
+    margins: Annotated[
+        MarginsOption, typer.Option(help="all: every margin and the total; none: cells only.")
+    ] = MarginsOption.all,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.json,
+) -> None:
+    """Cross-tabulate counts (and weighted counts) with all margins, in one pass."""
+    from amargah.stats.tabulation import cross_tabulate
+
+    try:
+        table = cross_tabulate(data, by, weights=weights, where=where, margins=margins.value)
+    except SurveyInputError as error:
+        typer.echo(f"amargah tabulate: error: {error}", err=True)
+        raise typer.Exit(code=EXIT_BAD_INPUT) from None
+    rows = table.to_dicts()
+    if output_format is OutputFormat.json:
+        typer.echo(json.dumps({"cells": rows}, ensure_ascii=False, default=str))
+        return
+    fields = list(table.table.column_names)
+    if output_format is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    text = Table(*fields)
+    for row in rows:
+        text.add_row(*(_cell(row[f]) for f in fields))
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, no_color=True).print(text)
+    typer.echo(buffer.getvalue(), nl=False)

@@ -197,7 +197,7 @@ class Design:
         self._set("_probs", probs)
         self._set("_nest", bool(nest))
         self._set("_lonely_psu", lonely_psu)
-        source, rows, engine_names = _register(self._engine, data)
+        source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
         self._set("_rows", rows)
         self._set("_engine_names", engine_names)
@@ -1022,7 +1022,7 @@ def _check_nested(
         )
 
 
-def _register(engine: Engine, data: DataSource) -> tuple[str, int, dict[str, str]]:
+def register_data(engine: Engine, data: DataSource) -> tuple[str, int, dict[str, str]]:
     """Register the data with a row-number column.
 
     Returns the relation name, the number of rows and the engine name of every column.

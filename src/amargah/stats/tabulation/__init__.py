@@ -1,5 +1,5 @@
-"""Census tabulation: weighted and unweighted cross-tables with all their margins."""
+"""Census tabulation: weighted and unweighted cross-tabulations with all margins."""
 
-from amargah.stats.tabulation.crosstab import CrossTable, crosstab
+from amargah.stats.tabulation.cross import CrossTable, cross_tabulate
 
-__all__ = ["CrossTable", "crosstab"]
+__all__ = ["CrossTable", "cross_tabulate"]
