@@ -148,3 +148,45 @@ def test_unknown_table_and_version_are_not_found(portal: Path, client: Client) -
 def test_glossary_explains_estimates(portal: Path, client: Client) -> None:
     html = client.get("/data/glossary/").content.decode()
     assert 'id="reading-estimates"' in html and 'id="term-unemployment-rate"' in html
+
+
+@pytest.mark.django_db
+def test_rest_api_lists_studies_tables_and_releases(portal: Path, client: Client) -> None:
+    studies = client.get("/api/v1/studies").json()
+    assert {s["code"] for s in studies} == {"census-1405", "lfs-1405"}
+    lfs = client.get("/api/v1/studies/lfs-1405").json()
+    assert any(v["name"] == "activity" and v["categories"] for v in lfs["variables"])
+    tables = client.get("/api/v1/tables").json()
+    assert {t["code"] for t in tables} == {"POP_CENSUS", "LFS_RATES"}
+    table = client.get("/api/v1/tables/LFS_RATES").json()
+    assert set(table["downloads"]) == {"csv", "xlsx", "px", "jsonstat", "sdmx", "sdmx-json"}
+    releases = client.get("/api/v1/tables/LFS_RATES/releases").json()
+    assert [r["version"] for r in releases] == [1]
+    calendar = client.get("/api/v1/calendar").json()
+    assert [r["table"] for r in calendar] == ["HH_SIZE_CENSUS"]
+    missing = client.get("/api/v1/tables/HH_SIZE_CENSUS")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/problem+json"
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/tables/{code}" in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_api_docs_are_served_locally(portal: Path, client: Client) -> None:
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger" in html.lower()
+    assert "cdn." not in html and "unpkg" not in html
+
+
+@pytest.mark.django_db
+def test_ddi_codebook_for_each_study(portal: Path, client: Client) -> None:
+    from lxml import etree
+
+    response = client.get("/data/studies/lfs-1405/ddi.xml")
+    assert response.status_code == 200
+    root = etree.fromstring(response.content)
+    ns = {"d": "ddi:codebook:2_5"}
+    assert root.tag == "{ddi:codebook:2_5}codeBook"
+    assert root.findtext("d:stdyDscr/d:citation/d:titlStmt/d:IDNo", namespaces=ns) == "PSO-LFS-1405"
+    names = {var.get("name") for var in root.iterfind("d:dataDscr/d:var", namespaces=ns)}
+    assert {"activity", "age", "county", "sex"} <= names

@@ -1,7 +1,7 @@
 """The demo office's published tables, computed from the demo world's microdata.
 
 Each function reads the Parquet files that `amargah.demo.world.build_world` wrote and
-returns a `amargah.formats.Cube`: census counts come from `amargah.stats.tabulation`
+returns a `amargah.formats.Cube`: census counts come from `amargah.stats.tabulation.cross_tabulate`
 (one grouping-sets pass, all margins), survey indicators from `amargah.stats.Design`
 (Taylor-linearised ratios with their standard errors). Nothing here knows Django; the
 portal stores the cubes as releases.
@@ -35,7 +35,7 @@ from amargah.formats.cube import (
 )
 from amargah.stats import Design, Estimates
 from amargah.stats.quality import QualityGrade, grade
-from amargah.stats.tabulation import crosstab
+from amargah.stats.tabulation import cross_tabulate
 
 TOTAL = "_T"
 REFERENCE_YEAR = "1405"  # the demo census and survey are of the Jalali year 1405
@@ -131,7 +131,8 @@ def _age_band_code(low: int, high: int | None) -> Code:
 
 
 def _margin_code(row: Mapping[str, Any], column: str) -> str:
-    return TOTAL if row[f"total_{column}"] else str(row[column])
+    """The row's code for ``column``: the total where the row sums over it."""
+    return TOTAL if column in row["margin"].split(",") else str(row[column])
 
 
 def population_by_county_sex_age(world: Path) -> Cube:
@@ -148,7 +149,7 @@ def population_by_county_sex_age(world: Path) -> Cube:
             "age_band": pa.array(band_codes[band]),
         }
     )
-    counts = crosstab(table, by=["county", "sex", "age_band"])
+    counts = cross_tabulate(table, ["county", "sex", "age_band"])
     observations: dict[ObservationKey, Observation] = {}
     for row in counts.table.to_pylist():
         key = (
@@ -157,7 +158,7 @@ def population_by_county_sex_age(world: Path) -> Cube:
             _margin_code(row, "age_band"),
             REFERENCE_YEAR,
         )
-        observations[key] = Observation(value=float(row["n"]))
+        observations[key] = Observation(value=float(row["count"]))
     age = Dimension(
         id="AGE",
         label=Text(fa="گروه سنی", en="Age group"),
@@ -201,14 +202,14 @@ def households_by_size(world: Path) -> Cube:
     table = pa.table(
         {"county": households["county"], "area": households["area"], "size": pa.array(size_codes)}
     )
-    counts = crosstab(table, by=["county", "area", "size"])
+    counts = cross_tabulate(table, ["county", "area", "size"])
     observations: dict[ObservationKey, Observation] = {
         (
             _margin_code(row, "county"),
             _margin_code(row, "area"),
             _margin_code(row, "size"),
             REFERENCE_YEAR,
-        ): Observation(value=float(row["n"]))
+        ): Observation(value=float(row["count"]))
         for row in counts.table.to_pylist()
     }
     sizes = Dimension(

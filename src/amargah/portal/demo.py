@@ -17,7 +17,7 @@ from amargah.demo.tables import DEMO_TABLES
 from amargah.portal import services
 from amargah.portal.choices import StudyKind, VariableKind
 from amargah.portal.models import StatTable, Study, Variable
-from amargah.stats.tabulation import crosstab
+from amargah.stats.tabulation import cross_tabulate
 
 CENSUS_METHODOLOGY_FA = """\
 سرشماری همهٔ افراد و خانوارهای معمولی ساکن استان را در هشت شهرستان آن می‌شمارد.
@@ -183,10 +183,12 @@ def _document_variables(study: Study, path: Path, codebook: Mapping[str, Any]) -
     for order, name in enumerate(names):
         entry = codebook[name]
         if entry.get("codes"):
-            counts = crosstab(path, by=[name], margins=False).table
+            counts = cross_tabulate(path, [name], margins="none").table
             frequency = {
                 str(level): n
-                for level, n in zip(counts[name].to_pylist(), counts["n"].to_pylist(), strict=True)
+                for level, n in zip(
+                    counts[name].to_pylist(), counts["count"].to_pylist(), strict=True
+                )
             }
             categories = [
                 {

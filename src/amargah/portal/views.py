@@ -7,7 +7,9 @@ from django.shortcuts import render
 
 from amargah.core.markdown import render_markdown
 from amargah.formats.cube import FLAG_LABELS, Lang
+from amargah.formats.ddi import write_ddi_codebook
 from amargah.portal import explorer, selectors
+from amargah.portal.ddi import codebook_study
 from amargah.portal.downloads import FORMATS
 
 
@@ -108,6 +110,16 @@ def table_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     release = context["release"]
     filename = f"{code}-v{release.version}.{download.extension}"  # type: ignore[attr-defined]
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def study_ddi(request: HttpRequest, code: str) -> HttpResponse:
+    """The study's DDI-Codebook 2.5 XML, in the page's language."""
+    document = write_ddi_codebook(
+        codebook_study(selectors.study_by_code(code)), lang=_lang(request)
+    )
+    response = HttpResponse(document, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{code}-ddi.xml"'
     return response
 
 

@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the sampling, tabulation and quality modules and the
+"""The examples in the docstrings of the sampling and quality modules and the
 demo world run."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ MODULES = [
     "amargah.stats.sampling.selection",
     "amargah.stats.sampling.stratification",
     "amargah.demo.world",
-    "amargah.stats.tabulation.crosstab",
     "amargah.stats.quality",
 ]
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves its API docs from its own static files, not a CDN
     "django_prometheus",
     "django_tasks",
     "django_tasks_db",
