@@ -283,3 +283,23 @@ def test_one_mobile_may_submit_five_times_a_day(client: Client, fill: Any) -> No
 def submit_count(submit_complaint: Callable[..., str]) -> int:
     submit_complaint()
     return Ticket.objects.count()
+
+
+def test_with_the_database_queue_tasks_commit_with_the_ticket(
+    client: Client, fill: Any, settings: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    data = {**fill(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    code = tracking_code_in(client.post("/desk/complaint/", data).content.decode())
+    ticket = Ticket.objects.get(tracking_code=code)
+    rows = DBTaskResult.objects.all()
+    # Written in the request's transaction: no on-commit hook is needed for them to exist.
+    assert sorted(row.task_path.rsplit(".", 1)[1] for row in rows) == [
+        "escalate_ticket",
+        "escalate_ticket",
+        "send_notification",
+    ]
+    deferred = {row.run_after for row in rows if row.task_path.endswith("escalate_ticket")}
+    assert deferred == {ticket.due_first_response, ticket.due_resolution}

@@ -9,7 +9,6 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -162,7 +161,7 @@ def notification_queue(
     )
     from amargah.desk import tasks  # the tasks module imports this one
 
-    transaction.on_commit(lambda: tasks.send_notification.enqueue(notification.pk))
+    tasks.enqueue_with_transaction(tasks.send_notification, notification.pk)
     return notification
 
 
@@ -203,10 +202,12 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
             notification.sent_at = now
             notification.last_error = ""
         notification.save()
-    if notification.status == NotificationStatus.PENDING:
-        from amargah.desk import tasks
+        if notification.status == NotificationStatus.PENDING:
+            from amargah.desk import tasks
 
-        tasks.schedule(tasks.send_notification, notification.next_attempt_at, notification.pk)
+            tasks.enqueue_with_transaction(
+                tasks.send_notification, notification.pk, when=notification.next_attempt_at
+            )
     return str(notification.status)
 
 
@@ -309,7 +310,7 @@ def ticket_submit(
                         ),
                     }
                     _notify_requester(ticket, sms, subject=_("Your request is registered"))
-                transaction.on_commit(partial(_schedule_escalations, ticket))
+                _schedule_escalations(ticket)
             return ticket, True
         except IntegrityError:
             existing = Ticket.objects.filter(form_token=form_token).first()
@@ -326,9 +327,9 @@ def _digits(text: str, language: str) -> str:
 def _schedule_escalations(ticket: Ticket) -> None:
     from amargah.desk import tasks
 
-    tasks.schedule(tasks.escalate_ticket, ticket.due_first_response, ticket.pk)
+    tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=ticket.due_first_response)
     if ticket.due_resolution is not None:
-        tasks.schedule(tasks.escalate_ticket, ticket.due_resolution, ticket.pk)
+        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=ticket.due_resolution)
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
@@ -353,7 +354,7 @@ def _resume_clock(ticket: Ticket, now: dt.datetime, actor: Actor | None) -> None
         ticket.received_at, ticket.policy.resolution_minutes + ticket.paused_minutes
     )
     _event(ticket, EventAction.RESUMED, actor)
-    transaction.on_commit(lambda: _schedule_escalations(ticket))
+    _schedule_escalations(ticket)
 
 
 def _apply_status(ticket: Ticket, status: str, actor: Actor | None, now: dt.datetime) -> None:

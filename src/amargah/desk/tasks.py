@@ -11,16 +11,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from amargah.desk import services
 
 
-def schedule(desk_task: Any, when: dt.datetime, *args: int) -> None:
-    """Enqueue ``desk_task`` to run at ``when`` if the backend can defer; else the sweep does it."""
-    if desk_task.get_backend().supports_defer:
-        desk_task.using(run_after=max(when, timezone.now())).enqueue(*args)
+def _in_database(desk_task: Any) -> bool:
+    """Whether the task queue lives in the application's database (django-tasks-db)."""
+    return type(desk_task.get_backend()).__module__.startswith("django_tasks_db")
+
+
+def enqueue_with_transaction(desk_task: Any, *args: int, when: dt.datetime | None = None) -> None:
+    """Enqueue ``desk_task`` so that it exists exactly when the current transaction commits.
+
+    A queue in the same database is written inside the transaction: the task and
+    the rows it works on commit together (one commit, and no window in which a
+    crash leaves a ticket without its notification task). Any other backend is
+    called after the commit. A deferred task (``when``) needs a backend that can
+    defer; without one the ``desk_sweep`` command does the work.
+    """
+    backend = desk_task.get_backend()
+    if when is not None and not backend.supports_defer:
+        return
+    scheduled = desk_task.using(run_after=max(when, timezone.now())) if when else desk_task
+    if _in_database(desk_task):
+        scheduled.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: scheduled.enqueue(*args))
 
 
 @task()
