@@ -172,7 +172,7 @@ class ReviewForm(StyledForm):
                 label=criterion.code,
                 choices=CriterionVerdict.choices,
                 initial=CriterionVerdict.MEETS,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
             self.fields[f"comment_{criterion.pk}"] = NormalizedCharField(
                 label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})

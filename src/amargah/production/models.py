@@ -261,6 +261,8 @@ class ProjectPhase(models.Model):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # The planned end the team was last reminded of, so a reminder goes out once.
+    reminded_for = models.DateField(_("reminded of the deadline"), null=True, blank=True)
 
     class Meta:
         ordering = ["project", "number"]
@@ -422,6 +424,8 @@ class AgencyPlan(models.Model):
     project = models.OneToOneField(
         Project, on_delete=models.PROTECT, null=True, blank=True, related_name="plan"
     )
+    # The deadline whoever must act was last reminded of, so a reminder goes out once.
+    reminded_for = models.DateField(_("reminded of the deadline"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -31,6 +31,7 @@ from amargah.core.dates import format_date
 from amargah.production import selectors
 from amargah.production.choices import (
     PHASE_NUMBER,
+    PLAN_WAITING_FOR_OFFICE,
     REASONED_ITEM_STATES,
     RESOLVED_ITEM_STATES,
     SLA_WORDING,
@@ -1060,3 +1061,72 @@ def _plan_to_project(*, plan: AgencyPlan, user: User) -> Project:
         changes={"project": ("", project.code)},
     )
     return project
+
+
+# ---------------------------------------------------------------------------
+# Deadlines
+
+
+@transaction.atomic
+def deadline_reminders(*, today: dt.date | None = None) -> int:
+    """Remind whoever must act of a passed deadline, once per deadline; return how many.
+
+    A plan waiting for the office reminds its reviewer (or every reviewer); a plan
+    waiting for the agency's revision reminds the agency's accounts; an open phase
+    past its planned end reminds the project's manager and the role that signs it off.
+    """
+    today = today or timezone.localdate()
+    sent = 0
+    waiting = [*PLAN_WAITING_FOR_OFFICE, PlanStatus.CHANGES_REQUESTED]
+    plans = (
+        AgencyPlan.objects.select_for_update()
+        .filter(status__in=waiting, deadline__lt=today)
+        .select_related("agency", "reviewer")
+    )
+    for plan in plans:
+        if plan.reminded_for == plan.deadline:
+            continue
+        if plan.status == PlanStatus.CHANGES_REQUESTED:
+            recipients = _agency_users(plan)
+        else:
+            recipients = [plan.reviewer] if plan.reviewer is not None else _reviewers()
+        sent += notify(
+            recipients=recipients,
+            subject=_("Deadline passed: %(title)s"),
+            body=_("The deadline of %(deadline)s has passed and the plan is still %(status)s."),
+            params={
+                "title": plan.title,
+                "deadline": format_date(plan.deadline, settings.LANGUAGE_CODE)
+                if plan.deadline
+                else "",
+                "status": PlanStatus(plan.status).label,
+            },
+            link=reverse("production:plan", args=[plan.pk]),
+        )
+        plan.reminded_for = plan.deadline
+        plan.save(update_fields=["reminded_for"])
+    phases = (
+        ProjectPhase.objects.select_for_update()
+        .filter(state=PhaseState.OPEN, planned_end__lt=today)
+        .select_related("project")
+    )
+    for phase in phases:
+        if phase.reminded_for == phase.planned_end:
+            continue
+        members = phase.project.members.filter(
+            role__in=[TeamRole.PROJECT_MANAGER, phase.signoff_role]
+        ).select_related("user")
+        sent += notify(
+            recipients=[member.user for member in members],
+            subject=_("Stage overdue: %(project)s"),
+            body=_("%(phase)s was planned to end on %(deadline)s and is not signed off yet."),
+            params={
+                "project": phase.project.code,
+                "phase": SLA_WORDING[Phase(phase.phase)],
+                "deadline": format_date(phase.planned_end, settings.LANGUAGE_CODE),
+            },
+            link=reverse("production:project", args=[phase.project.code]),
+        )
+        phase.reminded_for = phase.planned_end
+        phase.save(update_fields=["reminded_for"])
+    return sent
