@@ -132,3 +132,17 @@ def test_sample_shape(cube: Cube) -> None:
     ):
         assert keyword in text
     assert text.count("DATA=") == 1 and text.rstrip().endswith(";")
+
+
+def test_equal_labels_are_refused(cube: Cube) -> None:
+    from dataclasses import replace
+
+    from amargah.formats import Code, Text
+
+    sex = cube.dimension("SEX")
+    twin = replace(
+        sex, codes=(*sex.codes[:2], Code("F", Text("زن", "Male")))
+    )  # en label collides with M
+    bad = replace(cube, dimensions=(cube.dimensions[0], twin, cube.dimensions[2]))
+    with pytest.raises(ValueError, match=r"codes 'M' and 'F' of dimension 'SEX'.*'Male'"):
+        write_px(bad)

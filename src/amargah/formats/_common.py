@@ -59,3 +59,21 @@ def iso_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def check_unique_code_labels(cube: Cube, lang: Lang) -> None:
+    """Refuse two codes of one dimension with the same label in `lang`.
+
+    PC-Axis readers (pyaxis) and PxWeb clients showing values (pxwebpy) identify a
+    code by its label: two equal labels make the cells indistinguishable.
+    """
+    for d in cube.dimensions:
+        seen: dict[str, str] = {}
+        for c in d.codes:
+            label = c.label.get(lang)
+            if label in seen:
+                raise ValueError(
+                    f"codes {seen[label]!r} and {c.id!r} of dimension {d.id!r} have the same "
+                    f"{lang} label {label!r}; PX and PxWeb clients tell codes apart by label"
+                )
+            seen[label] = c.id

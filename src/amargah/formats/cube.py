@@ -169,6 +169,10 @@ class Dimension:
         """The code ids in order."""
         return tuple(c.id for c in self.codes)
 
+    def labels(self, lang: Lang) -> dict[str, str]:
+        """``{code id: label in lang}`` for the whole code list."""
+        return {c.id: c.label.get(lang) for c in self.codes}
+
     def code(self, code_id: str) -> Code:
         """The code with this id; `ValueError` naming it when there is none."""
         for c in self.codes:
@@ -252,12 +256,15 @@ class Observation:
     def __post_init__(self) -> None:
         if self.status is not None:
             object.__setattr__(self, "status", Flag(self.status))
-        if self.status is Flag.CONFIDENTIAL and (
-            self.value is not None or self.se is not None or self.ci_lower is not None
+        if self.status is Flag.CONFIDENTIAL and any(
+            getattr(self, name) is not None
+            for name in ("value", "se", "ci_lower", "ci_upper", "cv")
         ):
             # A suppressed cell that still carries its value or SE would leak it into
             # whichever format prints that field.
-            raise ValueError("a confidential (suppressed) observation must have no value and no SE")
+            raise ValueError(
+                "a confidential (suppressed) observation must have no value, SE, CI or CV"
+            )
         for name in ("value", "se", "ci_lower", "ci_upper", "cv"):
             v = getattr(self, name)
             if v is not None:
@@ -322,6 +329,9 @@ class Cube:
     contact: Contact | None = None
     agency: str = "PSO"
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    # Looked up once per cell by every writer, so computed once here.
+    _metric_position: int | None = field(init=False, repr=False, compare=False)
+    _measure_by_id: Mapping[str, Measure] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_id("cube", self.id)
@@ -348,6 +358,10 @@ class Cube:
         metric = [d for d in self.dimensions if d.role is Role.METRIC]
         if len(metric) > 1:
             raise ValueError(f"cube {self.id!r} has more than one metric dimension")
+        object.__setattr__(self, "_metric_position", index[metric[0].id] if metric else None)
+        object.__setattr__(
+            self, "_measure_by_id", MappingProxyType({m.id: m for m in self.measures})
+        )
         if len(self.measures) > 1 or metric:
             measure_ids = tuple(m.id for m in self.measures)
             if not metric or metric[0].code_ids != measure_ids:
@@ -413,11 +427,13 @@ class Cube:
 
     def measure_of(self, key: ObservationKey) -> Measure:
         """The measure that the observation at `key` is a value of."""
-        metric = self.metric_dimension
-        if metric is None:
+        if self._metric_position is None:
             return self.measures[0]
-        code = key[self._index[metric.id]]
-        return next(m for m in self.measures if m.id == code)
+        return self._measure_by_id[key[self._metric_position]]
+
+    def __hash__(self) -> int:
+        # Equal cubes share id and version; the observations mapping is not hashable.
+        return hash((self.id, self.version))
 
     # -- cells -----------------------------------------------------------------------
 

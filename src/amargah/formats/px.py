@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import product
 
-from amargah.formats._common import check_lang
+from amargah.formats._common import check_lang, check_unique_code_labels, check_unique_labels
 from amargah.formats.cube import FLAG_LABELS, LANGS, Cube, Dimension, Flag, Lang, Role, Text
 
 PX_MEDIA_TYPE = "application/octet-stream; charset=utf-8"  # what PxWebApi sends for px
@@ -99,6 +99,9 @@ def write_px(
     """
     lang = check_lang(lang)
     langs: list[Lang] = [lang] + ([o for o in LANGS if o != lang] if multilingual else [])
+    for lg in langs:
+        check_unique_labels(cube, lg)
+        check_unique_code_labels(cube, lg)
     stub, heading = _layout(cube)
     order = stub + heading
     lines: list[str] = []

@@ -20,7 +20,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from amargah.formats._common import check_absolute_url, check_lang, iso_timestamp
+from amargah.formats._common import (
+    check_absolute_url,
+    check_lang,
+    check_unique_code_labels,
+    iso_timestamp,
+)
 from amargah.formats.cube import Code, Cube, Dimension, Lang, Role, Text
 from amargah.formats.jsonstat import jsonstat_dataset
 
@@ -275,6 +280,7 @@ def pxweb_data(
     """
     lang = check_lang(lang)
     check_absolute_url("base_url", base_url)
+    check_unique_code_labels(cube, lang)
     table = with_contents(cube)
     url = _table_url(base_url, cube)
     doc = jsonstat_dataset(

