@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +23,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ticket(submit_complaint: Callable[..., str]) -> Ticket:
     return Ticket.objects.get(tracking_code=submit_complaint())
+
+
+def test_the_queue_is_linked_for_officers_only(staff_client: Client, client: Client) -> None:
+    assert 'id="go-queue"' in staff_client.get("/desk/").content.decode()
+    assert 'id="go-queue"' not in client.get("/desk/").content.decode()
 
 
 def test_staff_pages_need_login_and_a_role(ticket: Ticket) -> None:
@@ -235,7 +241,11 @@ def test_closing_and_reopening(staff_client: Client, ticket: Ticket) -> None:
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.REOPENED and ticket.closed_at is not None
     html = staff_client.get(f"/desk/staff/{ticket.pk}/").content.decode()
-    assert html.count("تغییر وضعیت") >= 3  # the audit trail lists each change
+    audit = re.search(r'id="audit">(.*?)</ol>', html, flags=re.DOTALL)
+    assert audit is not None
+    # The audit trail lists each change, with the statuses in the reader's language.
+    assert audit.group(1).count("تغییر وضعیت") == 3
+    assert "بسته‌شده" in audit.group(1) and "closed" not in audit.group(1)
 
 
 def test_breach_escalates_to_supervisors_once(

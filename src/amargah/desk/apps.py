@@ -21,6 +21,7 @@ class DeskConfig(AppConfig):
         ("desk:track", _("Follow up a request")),
         ("desk:performance", _("Desk performance")),
     )
+    staff_navigation: tuple[tuple[str, object], ...] = (("desk:staff-queue", _("Ticket queue")),)
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_defaults, sender=self)

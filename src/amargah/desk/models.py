@@ -19,6 +19,7 @@ from amargah.desk.choices import (
     NotificationStatus,
     PreferredFormat,
     RequesterKind,
+    SlaTarget,
     SurveySource,
     TicketKind,
     TicketStatus,
@@ -204,6 +205,14 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.action}"
+
+    @property
+    def value_label(self) -> str:
+        """The new value in the reader's language when it is a status, target or channel."""
+        for choices in (TicketStatus, SlaTarget, Channel):
+            if self.new_value in choices.values:
+                return str(choices(self.new_value).label)
+        return self.new_value
 
 
 class CannedResponse(models.Model):
