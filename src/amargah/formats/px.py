@@ -4,10 +4,12 @@ Written in UTF-8 with ``CODEPAGE="utf-8"`` (the only code page with Persian lett
 that readers agree on), in Persian and English in one file (``LANGUAGES``; every
 translated keyword follows its default one at once, as PX-Win and pyaxis expect).
 
-Cells: a value with the measure's decimals; ``".."`` for a cell with no value
-(``DATASYMBOL2``), ``"..."`` for a confidential (suppressed) cell (``DATASYMBOL3``).
-Other flags (estimated, provisional, unreliable) are ``DATANOTECELL`` symbols shown
-after the value, explained in ``NOTE``. Standard errors have no place in PX and are
+Cells: a value with the measure's decimals, or ``".."`` (``DATASYMBOL2``) when there
+is none, suppressed cells included: pyaxis turns ``".."`` into NaN by default but leaves
+``"..."`` and the other PX symbols as strings in the numeric column, which breaks every
+reader that does not pass its own patterns. Flags are ``DATANOTECELL`` symbols shown
+next to the cell (``C`` on a suppressed one; estimated, provisional, unreliable),
+explained in ``NOTE``. Standard errors have no place in PX and are
 not written (JSON-stat, SDMX, CSV and XLSX carry them).
 
 pyaxis quirks handled here (``shared/brief/standards/dissemination.md`` §6): no empty
@@ -28,7 +30,6 @@ from amargah.formats.cube import FLAG_LABELS, LANGS, Cube, Dimension, Flag, Lang
 PX_MEDIA_TYPE = "application/octet-stream; charset=utf-8"  # what PxWebApi sends for px
 
 MISSING_SYMBOL = '".."'
-CONFIDENTIAL_SYMBOL = '"..."'
 
 
 def _q(text: str) -> str:
@@ -95,7 +96,7 @@ def write_px(
     --------
     >>> from amargah.formats.examples import small_cube
     >>> write_px(small_cube(), lang="en").decode().split("DATA=")[1].split()
-    ['9.0', '8.7', '"..."', '10.2;']
+    ['9.0', '8.7', '".."', '10.2;']
     """
     lang = check_lang(lang)
     langs: list[Lang] = [lang] + ([o for o in LANGS if o != lang] if multilingual else [])
@@ -185,24 +186,21 @@ def write_px(
         suffix = "" if i == 0 else f"[{lg}]"
         put(f"NOTE{suffix}", _qs([n.get(lg) for n in notes]))
     put("DATASYMBOL2", _q(".."))
-    put("DATASYMBOL3", _q(FLAG_LABELS[Flag.CONFIDENTIAL].get(lang)))
-    if multilingual:
-        put(f"DATASYMBOL3[{langs[1]}]", _q(FLAG_LABELS[Flag.CONFIDENTIAL].get(langs[1])))
 
+    labels = {lg: [d.labels(lg) for d in order] for lg in langs}
+    positions = [cube.position(d.id) for d in order]
     cells: list[str] = []
     for key in _data_keys(cube, order):
         obs = cube.observations.get(key)
-        if obs is not None and obs.status is Flag.CONFIDENTIAL:
-            cells.append(CONFIDENTIAL_SYMBOL)
-        elif obs is None or obs.value is None:
+        if obs is None or obs.value is None:
             cells.append(MISSING_SYMBOL)
         else:
             cells.append(cube.format_value(key, obs.value))
-            if obs.status is not None:
-                for i, lg in enumerate(langs):
-                    suffix = "" if i == 0 else f"[{lg}]"
-                    where = _qs([d.code(key[cube.position(d.id)]).label.get(lg) for d in order])
-                    put(f"DATANOTECELL{suffix}({where})", _q(obs.status.value))
+        if obs is not None and obs.status is not None:
+            for i, lg in enumerate(langs):
+                suffix = "" if i == 0 else f"[{lg}]"
+                where = _qs([m[key[p]] for m, p in zip(labels[lg], positions, strict=True)])
+                put(f"DATANOTECELL{suffix}({where})", _q(obs.status.value))
 
     # One row of the heading's width per line, as PX writers do.
     width = 1
