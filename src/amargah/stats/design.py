@@ -10,7 +10,7 @@ formed by zeroing rows outside them, so PSU counts stay those of the whole sampl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ReplicateScheme,
         SuppliedMethod,
     )
+    from amargah.stats.weighting.poststratify import PostStrata
 
 LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
 
@@ -146,6 +147,7 @@ class Design:
         "_ids",
         "_lonely_psu",
         "_nest",
+        "_poststrata",
         "_probs",
         "_rows",
         "_schema",
@@ -162,6 +164,7 @@ class Design:
     _ids: tuple[str, ...]
     _lonely_psu: LonelyPSU
     _nest: bool
+    _poststrata: PostStrata | None
     _probs: str | None
     _rows: int
     _schema: pa.Schema
@@ -197,6 +200,7 @@ class Design:
         self._set("_probs", probs)
         self._set("_nest", bool(nest))
         self._set("_lonely_psu", lonely_psu)
+        self._set("_poststrata", None)
         source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
         self._set("_rows", rows)
@@ -318,13 +322,81 @@ class Design:
             raise SurveyInputError("no such column in the data", column=column)
 
     def weight_expression(self) -> exp.Expr:
-        """The row weight as an SQL expression (1 when weights come from the fpc)."""
+        """The row weight as an SQL expression (1 when weights come from the fpc).
+
+        After post-stratification it includes the post-stratum's factor, read from
+        the post-strata relation that `select_from` joins (alias ``ps``).
+        """
+        base = self.sampling_weight_expression()
+        if self._poststrata is None:
+            return base
+        return exp.Mul(this=base, expression=exp.column("amargah_g", table="ps"))
+
+    def sampling_weight_expression(self) -> exp.Expr:
+        """The weight before any post-stratification."""
         if self._weights is not None:
             return self.number(self._weights)
         if self._probs is not None:
             return exp.Div(this=exp.Literal.number(1.0), expression=self.number(self._probs))
         # weights derived from the fpc are applied per unit after the pass
         return exp.cast(exp.Literal.number(1), exp.DataType.build("double"))
+
+    @property
+    def poststrata(self) -> PostStrata | None:
+        """The post-stratification of this design, if any."""
+        return self._poststrata
+
+    def select_from(self, *selections: exp.Expr) -> exp.Select:
+        """``SELECT selections FROM`` the data, joined to what the weights need."""
+        query = exp.select(*selections).from_(exp.to_table(self._source))
+        if self._poststrata is not None:
+            on = exp.and_(
+                *(
+                    exp.EQ(this=self.column(c), expression=exp.column(f"amargah_pk{i}", table="ps"))
+                    for i, c in enumerate(self._poststrata.columns)
+                )
+            )
+            query = query.join(exp.to_table(self._poststrata.relation).as_("ps"), on=on)
+        return query
+
+    def poststratify(
+        self,
+        strata: str | Sequence[str],
+        population: pa.Table | Mapping[Any, float],
+        *,
+        partial: bool = False,
+    ) -> Design:
+        """A post-stratified design (R's ``postStratify``).
+
+        Parameters
+        ----------
+        strata
+            Post-stratum column(s), ``"sex"`` or ``"sex+county"``.
+        population
+            Population size of each post-stratum (persons): a table with the strata
+            columns and ``Freq``, or a mapping level → size (a tuple of levels for
+            several columns).
+        partial
+            Ignore post-strata of the population absent from the sample (R's
+            ``partial=TRUE``); otherwise they are an error.
+
+        Returns
+        -------
+        Design
+            A new design whose weights sum to the population sizes in every
+            post-stratum and whose variance is that of the post-stratified estimator
+            (linearised values centred within post-strata, as R does).
+        """
+        from amargah.stats.weighting.poststratify import poststratify
+
+        return poststratify(self, strata, population, partial=partial)
+
+    def _derived(self, **changes: Any) -> Design:
+        """A copy of this design with some private attributes replaced."""
+        copy = object.__new__(type(self))
+        for name in Design.__slots__:
+            object.__setattr__(copy, name, changes.get(name, getattr(self, name)))
+        return copy
 
     def condition(self, condition: Condition) -> exp.Expr:
         """Parse and check a domain condition against the data's columns."""
@@ -969,6 +1041,16 @@ class ReplicateDesign(Design):
     ) -> Estimates:
         """Not available on replicate designs yet: raises `SurveyInputError`."""
         raise SurveyInputError("ciprop is not available with replicate weights yet")
+
+    def poststratify(
+        self,
+        strata: str | Sequence[str],
+        population: pa.Table | Mapping[Any, float],
+        *,
+        partial: bool = False,
+    ) -> Design:
+        """Not available on replicate designs yet: raises `SurveyInputError`."""
+        raise SurveyInputError("post-stratification of replicate designs is not available yet")
 
     def replicate(
         self,

@@ -31,6 +31,7 @@ from amargah.stats.estimation.taylor import (
     domain_pass,
     level_label,
     linear_rows,
+    ps_pair,
     require_numeric,
 )
 from amargah.stats.estimation.variance import FloatArray, IntArray
@@ -129,8 +130,7 @@ def distribution(
         exp.func("sum", weight.copy()).as_("amargah_w"),
     ]
     query: exp.Select = (
-        exp.select(*selections)
-        .from_(exp.to_table(design.source))
+        design.select_from(*selections)
         .where(exp.and_(*filters))
         .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups), x.copy())
     )
@@ -282,6 +282,7 @@ def estimate_quantiles(
             count=agg.count,
             nobs=agg.weighted_count,
             level=level,
+            ps=ps_pair(agg, f"i{j}", "w"),
         )
         for cell, share in enumerate(shares):
             d = order[cell]
@@ -356,6 +357,7 @@ def estimate_ciprop(
         count=agg.count,
         nobs=agg.weighted_count,
         level=level,
+        ps=ps_pair(agg, "i", "w"),
     )
     dfs = domain_df(design, agg, len(agg.domains), 1)
     alpha = 1 - level

@@ -116,6 +116,10 @@ def make_scheme(
     mse: bool,
 ) -> ReplicateScheme:
     """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
+    if design.poststrata is not None:
+        raise SurveyInputError(
+            "replicate weights of a post-stratified design are not available yet"
+        )
     if method not in REPLICATE_METHODS:
         raise SurveyInputError(
             f"replicate method must be one of {', '.join(REPLICATE_METHODS)}, not {method!r}"
@@ -414,7 +418,7 @@ def _supplied_totals(
         ).as_(f"amargah_na{i}")
         for i, c in enumerate([] if na_rm else checked)
     ]
-    query = exp.select(*selections, *nulls).from_(exp.to_table(design.source))
+    query = design.select_from(*selections, *nulls)
     if filters:
         query = query.where(exp.and_(*filters))
     if groups:

@@ -58,6 +58,9 @@ class Aggregate:
         ``{column: level}`` of each domain (empty mapping when there is no ``by``).
     levels
         Levels of the categorical variable (``[None]`` when there is none).
+    ps_sums
+        For a post-stratified design, name → shape (post-strata, cells): the
+        weighted sum of each term (used to centre linearised values).
     """
 
     cells: UnitCells
@@ -66,6 +69,7 @@ class Aggregate:
     weighted_count: FloatArray
     domains: list[dict[str, Any]]
     levels: list[Any]
+    ps_sums: dict[str, FloatArray] | None = None
 
     def totals(self, name: str) -> FloatArray:
         """Shape (cells,): the weighted total of a term in each cell."""
@@ -125,6 +129,11 @@ def domain_pass(
     selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     for name, term in terms.items():
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
+    poststratified = design.poststrata is not None
+    if poststratified:
+        # sums per post-stratum centre the linearised values (R's svyrecvar)
+        groups.append(exp.column("amargah_ps", table="ps"))
+        selections.append(groups[-1].copy().as_(f"g{len(groups) - 1}"))
     selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
     nonzero = exp.NEQ(this=weight.copy(), expression=_ZERO)
     selections.append(_count_where(nonzero).as_("amargah_nobs"))
@@ -132,7 +141,7 @@ def domain_pass(
     for i, column in enumerate(missing_checks):
         is_null = design.column(column).is_(exp.Null())
         selections.append(_count_where(is_null).as_(f"amargah_na{i}"))
-    inner = exp.select(*selections).from_(exp.to_table(design.source))
+    inner = design.select_from(*selections)
     if thresholds is not None:
         if by:
             on = exp.and_(
@@ -174,7 +183,14 @@ def domain_pass(
                 column=column,
                 rows=design.first_rows(condition),
             )
-    return _layout(design, result, by=by, terms=list(terms), has_level=level_column is not None)
+    return _layout(
+        design,
+        result,
+        by=by,
+        terms=list(terms),
+        has_level=level_column is not None,
+        poststratified=poststratified,
+    )
 
 
 def _count_where(condition: exp.Expr) -> exp.Expr:
@@ -188,7 +204,13 @@ def _count_where(condition: exp.Expr) -> exp.Expr:
 
 
 def _layout(
-    design: Design, result: pa.Table, *, by: Sequence[str], terms: list[str], has_level: bool
+    design: Design,
+    result: pa.Table,
+    *,
+    by: Sequence[str],
+    terms: list[str],
+    has_level: bool,
+    poststratified: bool = False,
 ) -> Aggregate:
     units = design.units
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
@@ -221,6 +243,28 @@ def _layout(
     nobs = np.bincount(
         cell, weights=_floats(result.column("amargah_nobs")), minlength=n_cells
     ).astype(float)
+    ps_sums: dict[str, FloatArray] | None = None
+    if poststratified and design.poststrata is not None:
+        count_ps = design.poststrata.count
+        stratum = np.asarray(
+            result.column(f"g{len(by) + int(has_level)}").to_numpy(), dtype=np.int64
+        )
+        ps_sums = {}
+        for name in terms:
+            values = sums[name]
+            ps_sums[name] = (
+                np.bincount(stratum * n_cells + cell, weights=values, minlength=count_ps * n_cells)
+                .astype(float)
+                .reshape(count_ps, n_cells)
+            )
+        # rows were split by post-stratum: merge them back to unique (unit, cell) pairs
+        pairs, inverse = np.unique(unit * n_cells + cell, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        sums = {
+            name: np.bincount(inverse, weights=v, minlength=pairs.shape[0]).astype(float)
+            for name, v in sums.items()
+        }
+        unit, cell = pairs // n_cells, pairs % n_cells
     return Aggregate(
         cells=UnitCells(unit=unit, cell=cell, n_cells=n_cells),
         sums=sums,
@@ -228,6 +272,7 @@ def _layout(
         weighted_count=nobs,
         domains=domains,
         levels=levels,
+        ps_sums=ps_sums,
     )
 
 
@@ -318,6 +363,7 @@ def estimate_linear(
                 count=agg.count,
                 nobs=agg.weighted_count,
                 level=level,
+                ps=ps_pair(agg, f"y{i}", "w"),
             )
     for v in categorical:
         agg = domain_pass(
@@ -337,6 +383,30 @@ def estimate_linear(
             )
         rows += _categorical_rows(design, agg, statistic, v, level=level)
     return Estimates(tuple(rows))
+
+
+def _centre(
+    design: Design, z: FloatArray, cells: UnitCells, sums: FloatArray
+) -> tuple[FloatArray, UnitCells]:
+    """Centre linearised values within post-strata; ``sums`` is Σ z per stratum × cell.
+
+    R (survey 4.x) removes from each value ``z_i`` the post-stratum's weighted mean of
+    ``z / w``, that is ``w_i`` times the stratum's total of z over its population size.
+    """
+    strata = design.poststrata
+    if strata is None:
+        return z, cells
+    from amargah.stats.weighting.poststratify import residualize
+
+    means = np.nan_to_num(sums / strata.population[:, None])
+    return residualize(z, cells, means, strata, design.units.count)
+
+
+def ps_pair(agg: Aggregate, y: str, w: str) -> tuple[FloatArray, FloatArray] | None:
+    """The unweighted per-post-stratum sums of two terms, when post-stratified."""
+    if agg.ps_sums is None:
+        return None
+    return agg.ps_sums[y], agg.ps_sums[w]
 
 
 def check_level(level: float) -> None:
@@ -359,11 +429,14 @@ def linear_rows(
     level: float,
     term: list[str | None] | None = None,
     domain_of_cell: IntArray | None = None,
+    ps: tuple[FloatArray, FloatArray] | None = None,
 ) -> list[Estimate]:
     """Rows for totals (``statistic == "total"``) or means of ``y`` per cell.
 
     ``y`` and ``w`` are the weighted sums of the variable and of the weights in each
     (unit, cell) row of ``cells``; ``totals`` are the cell totals of y, w and y².
+    ``ps`` are the weighted sums of y and of the weights per post-stratum and cell,
+    for a post-stratified design.
     """
     y_total, w_total, yy_total = totals
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -379,6 +452,11 @@ def linear_rows(
             estimate = mean
             z = (y - mean[cells.cell] * w) / w_total[cells.cell]
             srs = srs_mean
+    if ps is not None:
+        uy, uw = ps
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = uy if statistic == "total" else (uy - mean[None, :] * uw) / w_total[None, :]
+        z, cells = _centre(design, z, cells, centred)
     variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
     return _rows(
         design,
@@ -423,6 +501,12 @@ def _categorical_rows(
     count = agg.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     nobs = agg.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     labels: list[str | None] = [level_label(v) for v in agg.levels]
+    ps = None
+    if agg.ps_sums is not None:
+        level_counts = agg.ps_sums["w"]
+        n_ps = level_counts.shape[0]
+        domain_counts = level_counts.reshape(n_ps, n_domains, n_levels).sum(axis=2)
+        ps = (level_counts, domain_counts[:, domain_of_cell])
     rows = linear_rows(
         design,
         agg,
@@ -438,6 +522,7 @@ def _categorical_rows(
         level=level,
         term=labels * n_domains,
         domain_of_cell=domain_of_cell,
+        ps=ps,
     )
     if statistic == "proportion":
         rows = [_renamed(r, "proportion") for r in rows]
@@ -494,7 +579,13 @@ def estimate_ratio(
         residual_ss = s["yy"] - 2 * ratio * s["xy"] + ratio**2 * s["xx"]
         s2 = residual_ss / s["x"] ** 2 / s["w"] * nobs / (nobs - 1)
         srs = s2 * s["w"] ** 2 * (s["w"] - nobs) / (s["w"] * nobs)
-    variance = design_variance(z, agg.cells, design.units.stages, design.lonely_psu)
+    cells = agg.cells
+    pair = ps_pair(agg, "y", "x")
+    if pair is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = (pair[0] - ratio[None, :] * pair[1]) / s["x"][None, :]
+        z, cells = _centre(design, z, cells, centred)
+    variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
     rows = _rows(
         design,
         agg,

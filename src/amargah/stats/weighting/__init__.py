@@ -1,0 +1,1 @@
+"""Weighting: adjustments of the design weights that the variance takes into account."""

@@ -1,0 +1,242 @@
+"""Post-stratification: weights scaled to known population sizes of post-strata.
+
+The factor of a post-stratum is its population size over the sum of the sample weights
+in it. The variance of an estimator on the post-stratified design is computed, as R's
+``survey`` (4.x) does, from the linearised values with their post-stratum means
+removed: each value becomes ``z_i - w_i * Z_ps / N_ps`` with ``w`` the post-stratified
+weight, ``Z_ps`` the post-stratum's total of the linearised values and ``N_ps`` its
+population size (the weighted mean of ``z / w``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from amargah.stats.coding import dense_combination, sorted_codes
+from amargah.stats.engine import fresh_name
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
+from amargah.stats.expressions import parse_terms
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+FREQ_COLUMN = "Freq"
+
+
+@dataclass(frozen=True)
+class PostStrata:
+    """The post-strata of a design and what its variance needs of them.
+
+    Attributes
+    ----------
+    columns
+        Post-stratum columns.
+    relation
+        Engine table ``amargah_pk0.., amargah_ps, amargah_g``: levels, post-stratum
+        index, weight factor.
+    labels
+        Levels of each post-stratum (a tuple of values).
+    factor
+        Shape (P,): population size over the sample weight sum.
+    rows
+        Shape (P,): sample rows in each post-stratum.
+    population
+        Shape (P,): population size of each post-stratum (persons).
+    unit, stratum, weight
+        Per (finest unit, post-stratum) pair with rows: the post-stratified weight
+        sum (persons).
+    """
+
+    columns: tuple[str, ...]
+    relation: str
+    labels: tuple[tuple[Any, ...], ...]
+    factor: FloatArray
+    rows: FloatArray
+    population: FloatArray
+    unit: IntArray
+    stratum: IntArray
+    weight: FloatArray
+
+    @property
+    def count(self) -> int:
+        """Number of post-strata."""
+        return len(self.labels)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _population(
+    population: pa.Table | Mapping[Any, float], columns: Sequence[str]
+) -> dict[tuple[str, ...], float]:
+    sizes: dict[tuple[str, ...], float] = {}
+    if isinstance(population, pa.Table):
+        missing = [c for c in [*columns, FREQ_COLUMN] if c not in population.column_names]
+        if missing:
+            raise SurveyInputError(
+                f"the population table needs the columns {', '.join([*columns, FREQ_COLUMN])}",
+                column=missing[0],
+            )
+        for row in population.to_pylist():
+            sizes[tuple(_label(row[c]) for c in columns)] = float(row[FREQ_COLUMN])
+    else:
+        for key, size in population.items():
+            levels = key if isinstance(key, tuple) else (key,)
+            if len(levels) != len(columns):
+                raise SurveyInputError(f"population key {key!r} does not match {columns}")
+            sizes[tuple(_label(v) for v in levels)] = float(size)
+    return sizes
+
+
+def poststratify(
+    design: Design,
+    strata: str | Sequence[str],
+    population: pa.Table | Mapping[Any, float],
+    *,
+    partial: bool,
+) -> Design:
+    """See `Design.poststratify`."""
+    if design.poststrata is not None:
+        raise SurveyInputError("the design is already post-stratified")
+    columns = parse_terms(strata)
+    if not columns:
+        raise SurveyInputError("give the post-stratum column(s)")
+    for column in columns:
+        design.require_column(column)
+    units = design.units
+    keys = [design.column(c) for c in units.key_columns]
+    groups = [design.column(c) for c in columns]
+    inner = (
+        exp.select(
+            *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
+            *(g.copy().as_(f"p{j}") for j, g in enumerate(groups)),
+            exp.func("sum", design.sampling_weight_expression()).as_("w"),
+            exp.func("count", exp.Star()).as_("n"),
+        )
+        .from_(exp.to_table(design.source))
+        .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
+    )
+    on = exp.and_(
+        *(
+            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
+            for i in range(len(keys))
+        )
+    )
+    query = (
+        exp.select(
+            exp.column("amargah_unit", table="u").as_("unit"),
+            *(exp.column(f"p{j}", table="a") for j in range(len(groups))),
+            exp.column("w", table="a"),
+            exp.column("n", table="a"),
+        )
+        .from_(inner.subquery("a"))
+        .join(exp.to_table(units.relation).as_("u"), on=on)
+    )
+    result = design.engine.execute(query)
+    for j, column in enumerate(columns):
+        if result.column(f"p{j}").null_count:
+            raise SurveyInputError(
+                "missing post-stratum values",
+                column=column,
+                rows=design.first_rows(design.column(column).is_(exp.Null())),
+            )
+    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
+    weight = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
+    weight = weight * units.weight_factor[unit]
+    rows = np.asarray(result.column("n").to_numpy(), dtype=float)
+    coded = [sorted_codes(result.column(f"p{j}")) for j in range(len(columns))]
+    stratum, members = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
+    labels = tuple(tuple(coded[j][1][int(m[j])] for j in range(len(columns))) for m in members)
+    count = len(labels)
+    sample_total = np.bincount(stratum, weights=weight, minlength=count)
+    sample_rows = np.bincount(stratum, weights=rows, minlength=count).astype(float)
+    sizes = _population(population, columns)
+    sample_keys = [tuple(_label(v) for v in label) for label in labels]
+    absent = [k for k in sample_keys if k not in sizes]
+    if absent:
+        raise SurveyInputError(
+            f"post-stratum {'/'.join(absent[0])} of the sample is not in the population table",
+            column="+".join(columns),
+        )
+    unused = sorted(set(sizes) - set(sample_keys))
+    if unused and not partial:
+        raise SurveyInputError(
+            f"post-stratum {'/'.join(unused[0])} of the population has no sample rows; "
+            "use partial to ignore such post-strata",
+            column="+".join(columns),
+        )
+    population_size = np.array([sizes[k] for k in sample_keys])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = population_size / sample_total
+    if not np.all(np.isfinite(factor)):
+        bad = sample_keys[int(np.flatnonzero(~np.isfinite(factor))[0])]
+        raise SurveyInputError(
+            f"post-stratum {'/'.join(bad)} has zero sample weight", column="+".join(columns)
+        )
+    table: dict[str, Any] = {
+        f"amargah_pk{j}": pa.array([label[j] for label in labels], type=result.column(f"p{j}").type)
+        for j in range(len(columns))
+    }
+    table["amargah_ps"] = pa.array(np.arange(count, dtype=np.int64))
+    table["amargah_g"] = pa.array(factor)
+    relation = fresh_name("poststrata")
+    design.engine.register_arrow(relation, pa.table(table))
+    pair_key = unit * count + stratum
+    pairs, inverse = np.unique(pair_key, return_inverse=True)
+    pair_weight = np.bincount(inverse.reshape(-1), weights=weight * factor[stratum])
+    strata_info = PostStrata(
+        columns=tuple(columns),
+        relation=relation,
+        labels=labels,
+        factor=factor,
+        rows=sample_rows,
+        population=population_size,
+        unit=pairs // count,
+        stratum=pairs % count,
+        weight=pair_weight.astype(float),
+    )
+    return design._derived(_poststrata=strata_info)
+
+
+def residualize(
+    z: FloatArray, cells: UnitCells, means: FloatArray, strata: PostStrata, n_units: int
+) -> tuple[FloatArray, UnitCells]:
+    """Remove post-stratum means from linearised unit totals.
+
+    Parameters
+    ----------
+    z
+        Sparse values over ``cells``.
+    means
+        Shape (P, k): for each post-stratum and cell, the weighted mean of ``z / w``.
+    strata
+        The post-strata (for the per-unit post-stratified weight sums).
+    n_units
+        Number of finest units.
+
+    Returns
+    -------
+    values, cells
+        Dense values over every unit × cell (a unit without rows in a domain still
+        carries the centring term).
+    """
+    k = cells.n_cells
+    dense = np.zeros((n_units, k))
+    dense[cells.unit, cells.cell] = z
+    np.add.at(dense, strata.unit, -strata.weight[:, None] * means[strata.stratum])
+    all_cells = UnitCells(
+        unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
+        cell=np.tile(np.arange(k, dtype=np.int64), n_units),
+        n_cells=k,
+    )
+    return dense.reshape(-1), all_cells
