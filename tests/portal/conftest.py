@@ -13,5 +13,5 @@ from amargah.portal.demo import publish_demo
 def portal(db: None, small_world: tuple[Path, WorldManifest]) -> Path:
     """The demo studies and tables published from the small demo world."""
     world, _manifest = small_world
-    assert publish_demo(world, now=timezone.now()) == 3
+    assert publish_demo(world, now=timezone.now()) == 4
     return world

@@ -36,8 +36,8 @@ def test_search_finds_persian_text_typed_with_arabic_letters(portal: Path, clien
     english_html = english().get("/data/", {"q": "population age"}).content.decode()
     assert "Population by county, sex and age group" in english_html.split('id="search-results"')[1]
     # A table not yet published is not found.
-    scheduled = english().get("/data/", {"q": "household size"}).content.decode()
-    assert "/data/tables/HH_SIZE_CENSUS/" not in scheduled
+    scheduled = english().get("/data/", {"q": "literacy"}).content.decode()
+    assert "/data/tables/LIT_CENSUS/" not in scheduled
 
 
 @pytest.mark.django_db
@@ -157,14 +157,14 @@ def test_rest_api_lists_studies_tables_and_releases(portal: Path, client: Client
     lfs = client.get("/api/v1/studies/lfs-1405").json()
     assert any(v["name"] == "activity" and v["categories"] for v in lfs["variables"])
     tables = client.get("/api/v1/tables").json()
-    assert {t["code"] for t in tables} == {"POP_CENSUS", "LFS_RATES"}
+    assert {t["code"] for t in tables} == {"POP_CENSUS", "LFS_RATES", "HH_SIZE_CENSUS"}
     table = client.get("/api/v1/tables/LFS_RATES").json()
     assert set(table["downloads"]) == {"csv", "xlsx", "px", "jsonstat", "sdmx", "sdmx-json"}
     releases = client.get("/api/v1/tables/LFS_RATES/releases").json()
     assert [r["version"] for r in releases] == [1]
     calendar = client.get("/api/v1/calendar").json()
-    assert [r["table"] for r in calendar] == ["HH_SIZE_CENSUS"]
-    missing = client.get("/api/v1/tables/HH_SIZE_CENSUS")
+    assert [r["table"] for r in calendar] == ["LIT_CENSUS"]
+    missing = client.get("/api/v1/tables/LIT_CENSUS")
     assert missing.status_code == 404
     assert missing["Content-Type"] == "application/problem+json"
     schema = client.get("/api/v1/openapi.json").json()
@@ -190,3 +190,25 @@ def test_ddi_codebook_for_each_study(portal: Path, client: Client) -> None:
     assert root.findtext("d:stdyDscr/d:citation/d:titlStmt/d:IDNo", namespaces=ns) == "PSO-LFS-1405"
     names = {var.get("name") for var in root.iterfind("d:dataDscr/d:var", namespaces=ns)}
     assert {"activity", "age", "county", "sex"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "media_type"),
+    [
+        ("/api/v1/tables", "application/problem+json"),
+        ("/api/v2/tables", "application/problem+json"),
+        ("/sdmx/rest/dataflow/PSO/all/latest", "application/xml"),
+    ],
+)
+def test_apis_have_a_stated_rate_limit(
+    portal: Path, client: Client, settings: pytest.FixtureRequest, url: str, media_type: str
+) -> None:
+    settings.PORTAL_API_RATE = "3/m"  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    limited = client.get(url)
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "60"
+    assert limited["Content-Type"].startswith(media_type)
+    assert "3/m" in limited.content.decode()

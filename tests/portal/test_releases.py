@@ -23,18 +23,18 @@ def refuse_everything(cube: Cube) -> list[str]:
 
 @pytest.mark.django_db
 def test_scheduled_release_is_invisible_until_its_time(portal: Path, client: Client) -> None:
-    release = Release.objects.get(table__code="HH_SIZE_CENSUS")
+    release = Release.objects.get(table__code="LIT_CENSUS")
     assert release.status == ReleaseStatus.SCHEDULED
-    assert client.get("/data/tables/HH_SIZE_CENSUS/").status_code == 404
-    assert "HH_SIZE_CENSUS" not in client.get("/data/").content.decode()
+    assert client.get("/data/tables/LIT_CENSUS/").status_code == 404
+    assert "LIT_CENSUS" not in client.get("/data/").content.decode()
     calendar = client.get("/data/calendar/").content.decode()
-    assert "بُعد خانوار" in calendar  # announced in advance
+    assert "نرخ باسوادی" in calendar  # announced in advance
     with pytest.raises(ValidationError):
         services.release_publish(release=release)  # not before its time
     assert services.releases_publish_due(now=timezone.now()) == []
     published = services.releases_publish_due(now=release.scheduled_for + dt.timedelta(seconds=1))
     assert [r.pk for r in published] == [release.pk]
-    assert client.get("/data/tables/HH_SIZE_CENSUS/").status_code == 200
+    assert client.get("/data/tables/LIT_CENSUS/").status_code == 200
 
 
 @pytest.mark.django_db

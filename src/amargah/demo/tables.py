@@ -250,6 +250,53 @@ def households_by_size(world: Path) -> Cube:
     )
 
 
+def literacy_by_county_sex(world: Path) -> Cube:
+    """Census literacy rate of persons aged 6 and over by county × sex (percent)."""
+    codebook = _codebook(world)
+    persons = pq.read_table(
+        world / "census_persons.parquet", columns=["county", "sex", "literacy", "age"]
+    )
+    persons = persons.filter(pc.greater_equal(persons["age"], 6))
+    counts = cross_tabulate(persons, ["county", "sex", "literacy"])
+    totals: dict[tuple[str, str], int] = {}
+    literate: dict[tuple[str, str], int] = {}
+    for row in counts.table.to_pylist():
+        key = (_margin_code(row, "county"), _margin_code(row, "sex"))
+        if "literacy" in row["margin"].split(","):
+            totals[key] = row["count"]
+        elif row["literacy"] == 1:
+            literate[key] = row["count"]
+    observations: dict[ObservationKey, Observation] = {
+        (county, sex, REFERENCE_YEAR): Observation(
+            value=100 * literate.get((county, sex), 0) / total
+        )
+        for (county, sex), total in totals.items()
+        if total
+    }
+    return Cube(
+        id="LIT_CENSUS",
+        version="1.0",
+        title=Text(
+            fa="نرخ باسوادی جمعیت ۶ ساله و بیشتر بر حسب شهرستان و جنس",
+            en="Literacy rate of the population aged 6 and over by county and sex",
+        ),
+        dimensions=(_county_dimension(codebook), _sex_dimension(codebook), _time_dimension()),
+        measures=(
+            Measure(
+                id="LIT_RATE",
+                label=Text(fa="نرخ باسوادی", en="Literacy rate"),
+                unit_id="PC",
+                unit=Text(fa="درصد", en="percent"),
+                decimals=1,
+            ),
+        ),
+        observations=observations,
+        source=SOURCE_CENSUS,
+        contact=CONTACT,
+        updated=_updated(world),
+    )
+
+
 # (code, Persian label, English label, numerator, denominator): ILO definitions for the
 # population aged 15 and over, as the Iranian LFS publishes them.
 LABOUR_INDICATORS = (
@@ -391,4 +438,5 @@ DEMO_TABLES: Mapping[str, Callable[[Path], Cube]] = {
     "POP_CENSUS": population_by_county_sex_age,
     "HH_SIZE_CENSUS": households_by_size,
     "LFS_RATES": labour_force_indicators,
+    "LIT_CENSUS": literacy_by_county_sex,
 }

@@ -9,21 +9,50 @@ import datetime as dt
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from ninja import NinjaAPI, Schema
+from ninja.errors import Throttled
+from ninja.throttling import BaseThrottle
 
 from amargah.portal import selectors
 from amargah.portal.downloads import FORMATS
 from amargah.portal.models import Release, StatTable, Study
+from amargah.portal.throttle import RETRY_AFTER_SECONDS, api_rate, over_limit
+
+
+class ApiRateLimit(BaseThrottle):
+    """The portal's one API limit, shared with the SDMX and PxWeb APIs."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        return not over_limit(request)
+
 
 api = NinjaAPI(
     title="Amargah data portal API",
     version="1",
     description=(
         "The published statistics of the Semnan Province statistics office: free, open, "
-        "no key needed. Rate limit: 60 requests a minute per address."
+        "no key needed. Rate limit: 600 requests a minute per address (HTTP 429 beyond)."
     ),
     # Nested in the portal app's URL namespace, where urls.py mounts it.
     urls_namespace="portal:api",
+    throttle=[ApiRateLimit()],
 )
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "type": "about:blank",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"At most {api_rate()} requests per address; try again in a minute.",
+            "instance": request.path,
+        },
+        status=429,
+        content_type="application/problem+json",
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Http404)

@@ -74,7 +74,9 @@ TABLES = {
     # code: (study, order, subject fa, subject en, days until release; 0 = published now)
     "POP_CENSUS": ("census-1405", 1, "جمعیت", "Population", 0),
     "LFS_RATES": ("lfs-1405", 2, "بازار کار", "Labour market", 0),
-    "HH_SIZE_CENSUS": ("census-1405", 3, "خانوار", "Households", 7),
+    "HH_SIZE_CENSUS": ("census-1405", 3, "خانوار", "Households", 0),
+    # announced in the release calendar, published by the worker when its day comes
+    "LIT_CENSUS": ("census-1405", 4, "آموزش", "Education", 7),
 }
 
 

@@ -30,6 +30,12 @@ from amargah.portal import selectors
 from amargah.portal.downloads import XLSX
 from amargah.portal.explorer import max_cells
 from amargah.portal.models import StatTable
+from amargah.portal.throttle import (
+    RETRY_AFTER_SECONDS,
+    api_rate,
+    calls_per_window,
+    over_limit,
+)
 
 VALUE_CODES = re.compile(r"^valueCodes\[(?P<variable>[^\]]+)\]$")
 TOP = re.compile(r"^top\((?P<n>\d+)\)$")
@@ -63,9 +69,18 @@ def _problem(error: Problem, request: HttpRequest) -> JsonResponse:
 def _api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
         try:
+            if over_limit(request):
+                raise Problem(
+                    429,
+                    "Too many requests",
+                    f"At most {api_rate()} requests per address; try again in a minute.",
+                )
             return view(request, *args, **kwargs)
         except Problem as error:
-            return _problem(error, request)
+            response = _problem(error, request)
+            if error.status == 429:
+                response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
@@ -113,6 +128,8 @@ def config(request: HttpRequest) -> JsonResponse:
         pxweb_config(
             app_version=getattr(settings, "AMARGAH_VERSION", "0.1.0"),
             max_data_cells=max_cells(),
+            max_calls_per_time_window=calls_per_window(window_seconds=10),
+            time_window=10,
         )
     )
 

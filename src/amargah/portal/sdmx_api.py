@@ -36,6 +36,7 @@ from amargah.formats.sdmx import (
     write_sdmx_structure_specific,
 )
 from amargah.portal import selectors
+from amargah.portal.throttle import RETRY_AFTER_SECONDS, api_rate, over_limit
 
 STATUS = {
     ErrorCode.NO_RESULTS: 404,
@@ -64,9 +65,18 @@ def _error_response(error: SdmxError) -> HttpResponse:
 def _sdmx_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
         try:
+            if over_limit(request):
+                raise SdmxError(
+                    ErrorCode.INTERNAL_SERVER_ERROR,
+                    f"درخواست‌ها بیش از حد مجاز ({api_rate()}) است؛ یک دقیقهٔ دیگر دوباره بکوشید.",
+                    f"Too many requests: at most {api_rate()} per address; retry in a minute.",
+                    status=429,
+                )
             response = view(request, *args, **kwargs)
         except SdmxError as error:
             response = _error_response(error)
+            if error.status == 429:
+                response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         patch_vary_headers(response, ["Accept"])
         return response
 
