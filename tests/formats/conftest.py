@@ -135,7 +135,7 @@ def multi_measure_cube() -> Cube:
         (Code(ACT.id, ACT.label), Code(UNEMP.id, UNEMP.label)),
         role=Role.METRIC,
     )
-    observations = {}
+    observations: dict[tuple[str, ...], Observation] = {}
     for i, area in enumerate(AREA.code_ids):
         for j, year in enumerate(YEAR.code_ids):
             observations[(area, ACT.id, year)] = Observation(40.0 + i + j * 0.5, se=0.8)
@@ -155,7 +155,7 @@ def multi_measure_cube() -> Cube:
 def population_cube() -> Cube:
     """Population counts by county and sex (integers, a hierarchy, no time dimension)."""
     values = {"S2001": (95000, 96100), "S2002": (120300, 119900)}
-    observations = {}
+    observations: dict[tuple[str, ...], Observation] = {}
     for area, (m, f) in values.items():
         observations[(area, "M")] = Observation(float(m))
         observations[(area, "F")] = Observation(float(f))

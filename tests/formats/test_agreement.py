@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sdmx
@@ -48,8 +49,9 @@ def _via_pyjstat(cube: Cube) -> Cells:
 
 
 def _via_sdmx1(cube: Cube, document: bytes) -> Cells:
-    dsd = sdmx.read_sdmx(io.BytesIO(write_sdmx_structure(cube))).structure[datastructure_id(cube)]
-    message = sdmx.read_sdmx(io.BytesIO(document), structure=dsd)
+    structure: Any = sdmx.read_sdmx(io.BytesIO(write_sdmx_structure(cube)))
+    dsd = structure.structure[datastructure_id(cube)]
+    message: Any = sdmx.read_sdmx(io.BytesIO(document), structure=dsd)
     time = cube.time_dimension
     out: Cells = {}
     for o in message.data[0].obs:

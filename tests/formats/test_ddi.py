@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from amargah.formats import Text
+from amargah.formats import Lang, Text
 from amargah.formats.ddi import Category, DataFile, Study, Variable, write_ddi_codebook
 
 SAMPLE = (
@@ -97,7 +97,7 @@ def _structure(tree: etree._Element) -> dict[str, tuple[set[str], set[tuple[str,
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_follows_the_validated_sample(lang: str) -> None:
+def test_follows_the_validated_sample(lang: Lang) -> None:
     sample = _structure(etree.parse(str(SAMPLE)).getroot())
     ours = etree.fromstring(write_ddi_codebook(study(), lang=lang))
     for element in ours.iter(etree.Element):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyaxis import pyaxis
 
-from amargah.formats import Cube, Text
+from amargah.formats import Cube, Lang, Text
 from amargah.formats.px import write_px
 from conftest import MISSING, SUPPRESSED
 
 
-def _parse(tmp_path: Path, document: bytes, lang: str) -> dict:
+def _parse(tmp_path: Path, document: bytes, lang: Lang) -> dict:
     path = tmp_path / "table.px"
     path.write_bytes(document)
     # pyaxis takes the encoding from the caller, not from CODEPAGE; its other defaults
@@ -21,7 +22,7 @@ def _parse(tmp_path: Path, document: bytes, lang: str) -> dict:
     return pyaxis.parse(str(path), encoding="utf-8", lang=lang)
 
 
-def _cells(cube: Cube, parsed: dict) -> dict[tuple[str, ...], object]:
+def _cells(cube: Cube, parsed: dict) -> dict[tuple[str, ...], Any]:
     """DATA rows keyed by cube key: labels mapped back to codes through CODES and VALUES."""
     meta = parsed["METADATA"]
     data = parsed["DATA"]
@@ -37,7 +38,7 @@ def _cells(cube: Cube, parsed: dict) -> dict[tuple[str, ...], object]:
     return out
 
 
-def _flags(cube: Cube, parsed: dict, lang: str) -> dict[tuple[str, ...], str]:
+def _flags(cube: Cube, parsed: dict, lang: Lang) -> dict[tuple[str, ...], str]:
     """DATANOTECELL symbols keyed by cube key."""
     meta = parsed["METADATA"]
     label_to_key = {}
@@ -65,7 +66,7 @@ def _check(cube: Cube, cells: dict) -> None:
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_pyaxis_reads_every_cell_and_flag(cube: Cube, tmp_path: Path, lang: str) -> None:
+def test_pyaxis_reads_every_cell_and_flag(cube: Cube, tmp_path: Path, lang: Lang) -> None:
     parsed = _parse(tmp_path, write_px(cube, lang="fa"), lang)
     cells = _cells(cube, parsed)
     _check(cube, cells)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pxweb import PxApi
 
-from amargah.formats import Cube, Text
+from amargah.formats import Cube, Lang, Text
 from amargah.formats.pxweb import (
     CONTENTS_CODE,
     pxweb_config,
@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, body: dict | None) -> None:
         url = urlsplit(self.path)
-        lang = parse_qs(url.query).get("lang", ["fa"])[0]
+        lang: Lang = "en" if parse_qs(url.query).get("lang") == ["en"] else "fa"
         parts = url.path.removeprefix("/api/v2/").split("/")
         base = f"http://{self.headers['Host']}/api/v2"
         if parts == ["config"]:
@@ -135,7 +135,7 @@ def api_url() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_pxwebpy_reads_a_selection(api_url: str, cube: Cube, lang: str) -> None:
+def test_pxwebpy_reads_a_selection(api_url: str, cube: Cube, lang: Lang) -> None:
     api = PxApi(api_url, language=lang, disable_cache=True)
     assert api.number_of_tables == 2
     variables = api.get_table_variables(cube.id)

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from amargah.formats import Cube
+from amargah.formats import Cube, Lang
 from amargah.formats.tabular import header, write_csv, write_xlsx
 from conftest import MISSING, SUPPRESSED
 
@@ -18,7 +18,7 @@ def _by_key(cube: Cube, rows: list[dict]) -> dict[tuple[str, ...], dict]:
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_csv_rows_agree_with_the_cube(cube: Cube, lang: str) -> None:
+def test_csv_rows_agree_with_the_cube(cube: Cube, lang: Lang) -> None:
     text = write_csv(cube, lang=lang)
     rows = _by_key(cube, list(csv.DictReader(io.StringIO(text))))
     assert set(rows) == set(cube.observations)  # no row for a cell without observation
@@ -42,7 +42,7 @@ def test_csv_delimiters(cube: Cube) -> None:
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_xlsx_reads_with_openpyxl(cube: Cube, lang: str) -> None:
+def test_xlsx_reads_with_openpyxl(cube: Cube, lang: Lang) -> None:
     wb = load_workbook(io.BytesIO(write_xlsx(cube, lang=lang)))
     sheet = wb["data"]
     assert sheet.sheet_view.rightToLeft is (lang == "fa")
