@@ -311,6 +311,50 @@ def test_seed_without_replicates_is_bad_input(app: typer.Typer) -> None:
     assert "need --replicates" in result.stderr
 
 
+POSTSTRATIFY = json.loads((GOLDEN / "poststratify.json").read_text())
+
+
+def test_poststratify_option_gives_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
+    case = next(c for c in POSTSTRATIFY["cases"] if c["name"] == "nhanes_by_race_sex")
+    population = tmp_path / "population.csv"
+    population.write_text(
+        "race,RIAGENDR,Freq\n"
+        + "".join(f"{r['race']},{r['RIAGENDR']},{r['Freq']}\n" for r in case["population"])
+    )
+    result = _run(
+        app,
+        str(NHANES),
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--poststratify",
+        f"race+RIAGENDR={population}",
+        "--mean",
+        "HI_CHOL",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    (expected,) = case["results"][0]["estimates"]
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+    missing = _run(
+        app,
+        str(NHANES),
+        "--weights",
+        "WTMEC2YR",
+        "--poststratify",
+        f"RIAGENDR={tmp_path / 'none.csv'}",
+        "--mean",
+        "HI_CHOL",
+    )
+    assert missing.exit_code == 2
+    assert "no such file" in missing.stderr
+
+
 def test_fpc_smaller_than_the_sample_is_reported(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "fpc.csv"
     path.write_text("h,psu,N,y\n1,1,10,2\n1,2,10,3\n2,1,1,4\n2,2,1,5\n")

@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -100,6 +102,13 @@ def estimate(
     lonely_psu: Annotated[
         LonelyPSUOption, typer.Option(help="Treatment of strata with a single PSU.")
     ] = LonelyPSUOption.fail,
+    poststratify: Annotated[
+        str | None,
+        typer.Option(
+            "--poststratify",
+            help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
+        ),
+    ] = None,
     replicates: Annotated[
         ReplicateOption | None,
         typer.Option("--replicates", help="Replicate-weight variance instead of Taylor."),
@@ -182,6 +191,10 @@ def estimate(
                 nest=nest,
                 lonely_psu=lonely_psu.value,
             )
+            if poststratify is not None:
+                if replicates is not None:
+                    raise SurveyInputError("--poststratify with --replicates is not available yet")
+                design = _poststratified(design, poststratify)
             if replicates is not None:
                 design = design.replicate(
                     replicates.value,
@@ -201,6 +214,20 @@ def estimate(
     except SurveyInputError as error:
         _fail(str(error))
     typer.echo(render(results, output_format), nl=False)
+
+
+def _poststratified(design: Design, argument: str) -> Design:
+    columns, equals, path = argument.partition("=")
+    if not equals or not columns.strip() or not path.strip():
+        raise SurveyInputError(f"--poststratify needs COL=FILE.csv, not {argument!r}")
+    file = Path(path.strip())
+    if not file.exists():
+        raise SurveyInputError(f"no such file: {file}")
+    try:
+        population = pa_csv.read_csv(file)
+    except pa.ArrowInvalid as error:
+        raise SurveyInputError(f"cannot read {file.name} as CSV: {error}") from None
+    return design.poststratify(columns.strip(), population)
 
 
 def _requests(
