@@ -25,6 +25,7 @@ from amargah.formats.jsonstat import write_jsonstat
 from amargah.formats.px import write_px
 from amargah.formats.sdmx import (
     datastructure_id,
+    write_sdmx_csv,
     write_sdmx_generic,
     write_sdmx_json,
     write_sdmx_structure,
@@ -48,10 +49,10 @@ def _via_pyjstat(cube: Cube) -> Cells:
     }
 
 
-def _via_sdmx1(cube: Cube, document: bytes) -> Cells:
+def _via_sdmx1(cube: Cube, document: bytes, **kwargs: Any) -> Cells:
     structure: Any = sdmx.read_sdmx(io.BytesIO(write_sdmx_structure(cube)))
     dsd = structure.structure[datastructure_id(cube)]
-    message: Any = sdmx.read_sdmx(io.BytesIO(document), structure=dsd)
+    message: Any = sdmx.read_sdmx(io.BytesIO(document), structure=dsd, **kwargs)
     time = cube.time_dimension
     out: Cells = {}
     for o in message.data[0].obs:
@@ -59,7 +60,7 @@ def _via_sdmx1(cube: Cube, document: bytes) -> Cells:
         if time is not None:
             by_id[time.id] = by_id.pop("TIME_PERIOD")
         out[tuple(by_id[d] for d in cube.dimension_ids)] = (
-            None if o.value is None else float(o.value)
+            None if o.value in (None, "") else float(o.value)
         )
     return out
 
@@ -133,6 +134,7 @@ def test_every_client_reads_the_same_numbers(cube: Cube, tmp_path: Path, time_id
         "sdmx1 generic": _via_sdmx1(selection, write_sdmx_generic(selection)),
         "sdmx1 structure-specific": _via_sdmx1(selection, write_sdmx_structure_specific(selection)),
         "sdmx1 json": _via_sdmx1(selection, write_sdmx_json(selection)),
+        "sdmx1 csv": _via_sdmx1(selection, write_sdmx_csv(selection).encode(), format="CSV"),
         "pyaxis": _present(_via_pyaxis(selection, tmp_path), selection),
         "csv": _via_csv(selection),
         "openpyxl": _via_openpyxl(selection),

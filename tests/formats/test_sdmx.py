@@ -23,6 +23,7 @@ from amargah.formats.sdmx import (
     datastructure_id,
     write_sdmx_codelist,
     write_sdmx_conceptscheme,
+    write_sdmx_csv,
     write_sdmx_dataflows,
     write_sdmx_error,
     write_sdmx_generic,
@@ -189,3 +190,20 @@ def test_no_observations_is_an_error_not_an_empty_message(cube: Cube) -> None:
     empty = cube.select({"REF_AREA": ["S2002"], "SEX": ["F"], "TIME_PERIOD": ["1401"]})
     with pytest.raises(ValueError, match="error 100"):
         write_sdmx_generic(empty)
+
+
+def test_sdmx_csv_2(cube: Cube) -> None:
+    dsd = _read(write_sdmx_structure(cube)).structure[datastructure_id(cube)]
+    message = _read(write_sdmx_csv(cube).encode(), structure=dsd, format="CSV")
+    observed = {}
+    for o in message.data[0].obs:
+        key = tuple(str(kv.value) for kv in o.key.values.values())
+        attrs = {k: str(v.value) for k, v in o.attached_attribute.items()}
+        # CSV has no null: sdmx1 gives '' for an empty value or attribute.
+        observed[key] = (
+            float(o.value) if o.value not in (None, "") else None,
+            attrs.get("OBS_STATUS") or None,
+            float(attrs["SE"]) if attrs.get("SE") else None,
+        )
+    assert observed == _expected(cube)
+    assert observed[SUPPRESSED] == (None, "C", None)

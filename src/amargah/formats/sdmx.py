@@ -1,5 +1,5 @@
 """SDMX 2.1: structure messages, data (SDMX-ML generic and structure-specific,
-SDMX-JSON 1.0) and error messages, as the ``sdmx1`` client reads them.
+SDMX-JSON 1.0, SDMX-CSV 2.0) and error messages, as the ``sdmx1`` client reads them.
 
 One cube is one dataflow (id = the cube's id) with its own data structure definition
 (``DSD_<cube id>``) and concept scheme (``CS_<cube id>``); each dimension other than
@@ -24,6 +24,8 @@ the schema's order, SDMX-JSON is served as ``application/vnd.sdmx.data+json;vers
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -39,6 +41,7 @@ STRUCTURE_MEDIA_TYPE = "application/vnd.sdmx.structure+xml;version=2.1"
 GENERIC_DATA_MEDIA_TYPE = "application/vnd.sdmx.genericdata+xml;version=2.1"
 STRUCTURE_SPECIFIC_DATA_MEDIA_TYPE = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
 JSON_DATA_MEDIA_TYPE = "application/vnd.sdmx.data+json;version=1.0.0"
+CSV_DATA_MEDIA_TYPE = "application/vnd.sdmx.data+csv;version=2.0.0"
 ERROR_MEDIA_TYPE = "application/xml"  # SDMX-REST 2.1 leaves it to SDMX-ML: a mes:Error
 
 TIME_PERIOD = "TIME_PERIOD"
@@ -792,6 +795,44 @@ def write_sdmx_json(
             cube, lang=lang, dimension_at_observation=dimension_at_observation, prepared=prepared
         )
     )
+
+
+def write_sdmx_csv(cube: Cube) -> str:
+    """The cube's observations as SDMX-CSV 2.0 (serve as `CSV_DATA_MEDIA_TYPE`).
+
+    Columns ``STRUCTURE,STRUCTURE_ID,ACTION``, the dimensions in DSD order (time as
+    ``TIME_PERIOD``), ``OBS_VALUE`` and every observation attribute; one row per
+    observation, a suppressed one with an empty value and ``OBS_STATUS`` ``C``.
+    SDMX-CSV 1.0 is not offered: sdmx1 reads 2.0 only. sdmx1 finds the reader by
+    content type, or needs ``format="CSV"`` when handed the bytes.
+
+    Examples
+    --------
+    >>> from amargah.formats.examples import small_cube
+    >>> print(write_sdmx_csv(small_cube()).splitlines()[3])
+    dataflow,PSO:LFS_UNEMP(1.0),I,S2002,1401,,C,PC,,,,,
+    """
+    _check_data(cube)
+    order = _sdmx_order(cube)
+    attributes = ["OBS_STATUS", "UNIT_MEASURE"] + [a[0] for a in _QUALITY_ATTRIBUTES]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
+        + [sdmx_dimension_id(cube.dimensions[i]) for i in order]
+        + [OBS_VALUE, *attributes]
+    )
+    flow = f"{cube.agency}:{dataflow_id(cube)}({cube.version})"
+    for _, observations in _series(cube, ALL_DIMENSIONS):
+        for obs_key, key in observations:
+            found = dict(_observation_attributes(cube, key))
+            writer.writerow(
+                ["dataflow", flow, "I"]
+                + [code for _, code in obs_key]
+                + [_obs_value(cube, key) or ""]
+                + [found.get(a, "") for a in attributes]
+            )
+    return out.getvalue()
 
 
 # -- errors ----------------------------------------------------------------------------
