@@ -160,6 +160,29 @@ def test_performance_page_csv_and_command_agree(client: Client) -> None:
     html = client.get("/desk/performance/").content.decode()
     assert '<svg viewBox="0 0 640 240"' in html and "<rect" in html
     assert re.search(r'id="first-share">[۰-۹]+٫[۰-۹]٪', html)
+    assert "بیش از ۱۰" in html  # backlog buckets named in words
+    # On a Persian page time runs from right to left: the current month is leftmost.
+    labels = re.findall(
+        r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle"[^>]*>([^<]+)</text>', html
+    )
+    assert len(labels) == 6
+    current = selectors.recent_months(count=1)[0]
+    assert min(labels, key=lambda label: float(label[0]))[1].startswith(
+        (
+            "فروردین",
+            "اردیبهشت",
+            "خرداد",
+            "تیر",
+            "مرداد",
+            "شهریور",
+            "مهر",
+            "آبان",
+            "آذر",
+            "دی",
+            "بهمن",
+            "اسفند",
+        )[current.month - 1]
+    )
     response = client.get("/desk/performance.csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

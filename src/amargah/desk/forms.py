@@ -69,7 +69,7 @@ def style(form: forms.BaseForm) -> None:
         if isinstance(
             widget, forms.RadioSelect | forms.CheckboxInput | forms.HiddenInput | CaptchaTextInput
         ):
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
                 widget.attrs.setdefault("class", "form-check-input")
             continue
         widget.attrs.setdefault(

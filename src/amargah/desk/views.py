@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -28,6 +28,13 @@ from amargah.desk import forms, selectors, services, tracking
 from amargah.desk.choices import DeskErrorCode, SlaTarget, TicketKind
 from amargah.desk.models import Attachment, Ticket
 
+# Backlog buckets in working days since receipt, as the performance page names them.
+BACKLOG_LABELS = {
+    "0-2": gettext_lazy("0 to 2"),
+    "3-5": gettext_lazy("3 to 5"),
+    "6-10": gettext_lazy("6 to 10"),
+    ">10": gettext_lazy("more than 10"),
+}
 TRACK_SESSION = "desk_track"
 TRACK_MINUTES = 30
 VERIFIED_MINUTES = 15
@@ -306,17 +313,29 @@ def performance(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "desk/performance.html",
-        {"figures": figures, "series": series, "months": months, "chart": _chart(series)},
+        {
+            "figures": figures,
+            "months": months,
+            "chart": _chart(series, right_to_left=get_language_bidi()),
+            "backlog": [
+                (BACKLOG_LABELS[name], figures.backlog[name])
+                for name, _low, _high in selectors.BACKLOG_BUCKETS
+            ],
+        },
     )
 
 
-def _chart(series: list[selectors.MonthPerformance]) -> dict[str, Any]:
-    """Bar geometry of the inline SVG chart: per month, the share met of each target (0–100)."""
+def _chart(series: list[selectors.MonthPerformance], *, right_to_left: bool) -> dict[str, Any]:
+    """Bar geometry of the inline SVG chart: per month, the share met of each target (0–100).
+
+    Time runs in the reading direction: from right to left on a Persian page.
+    """
     width, height, top, bottom, left = 640, 240, 10, 40, 40
     plot = height - top - bottom
     slot = (width - left) / max(len(series), 1)
     bars = []
-    for index, month in enumerate(series):
+    for position, month in enumerate(series):
+        index = len(series) - 1 - position if right_to_left else position
         x = left + index * slot
         for offset, share, css in (
             (0.15, month.first_response.share, "bar-first"),
@@ -334,9 +353,10 @@ def _chart(series: list[selectors.MonthPerformance]) -> dict[str, Any]:
                     "value": share,
                 }
             )
+    order = range(len(series) - 1, -1, -1) if right_to_left else range(len(series))
     labels = [
         {"x": round(left + (index + 0.5) * slot, 1), "month": month.month}
-        for index, month in enumerate(series)
+        for index, month in zip(order, series, strict=True)
     ]
     grid = [
         {"y": round(top + plot * (1 - level / 100), 1), "level": level} for level in (0, 50, 100)
