@@ -117,6 +117,14 @@ def test_project_page_api_and_audit_export(client: Client, people: People, data_
     assert {row["code"] for row in projects} == {"census-1405", "lfs-1405"}
     lfs = next(row for row in projects if row["code"] == "lfs-1405")
     assert lfs["current_phase"] == "disseminate"
+    artefacts = client.get("/production/api/projects/lfs-1405/artefacts").json()
+    by_name = {row["name"]: row for row in artefacts}
+    weighted = by_name["persons-weighted"]
+    assert weighted["phase"] == "process" and weighted["approved"] is True
+    assert weighted["inputs"] == [by_name["interviews"]["id"]]
+    assert by_name["interviews"]["inputs"] == sorted(
+        [by_name["sample-households"]["id"], by_name["questionnaire"]["id"]]
+    )
     schema = client.get("/production/api/openapi.json").json()
     assert "/production/api/projects/{code}" in schema["paths"]
 

@@ -241,3 +241,22 @@ def test_only_a_signed_off_phase_can_be_reopened(project: Project, people: Peopl
     with pytest.raises(ValidationError) as refused:
         services.phase_reopen(phase=phase(project, 1), user=people.manager, reason="چرا؟")
     assert refused.value.code == "not_signed_off"
+
+
+def test_the_manager_moves_a_phases_dates_in_jalali_and_it_is_audited(
+    client: Client, project: Project, people: People
+) -> None:
+    url = f"/production/projects/{project.code}/phases/3/schedule/"
+    client.force_login(people.field_manager)
+    data = {"planned_start": "۱۴۰۵/۰۴/۰۱", "planned_end": "۱۴۰۵/۰۵/۱۵"}
+    assert client.post(url, data).status_code == 403
+    client.force_login(people.manager)
+    page = client.get(f"/production/projects/{project.code}/").content.decode()
+    assert 'value="۱۴۰۵/۰۱/۰۱"' in page  # phase 1 starts on the project's first day
+    assert client.post(url, {**data, "planned_end": "۱۴۰۵/۰۳/۰۱"}).status_code == 400
+    assert client.post(url, data).status_code == 302
+    build = phase(project, 3)
+    assert build.planned_start.isoformat() == "2026-06-22"
+    assert build.planned_end.isoformat() == "2026-08-06"
+    event = AuditEvent.objects.get(action=AuditAction.PHASE_RESCHEDULED)
+    assert event.changes["planned_end"][1] == "2026-08-06"

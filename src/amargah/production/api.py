@@ -50,6 +50,21 @@ class ProjectOut(Schema):
     phases: list[PhaseOut]
 
 
+class ArtefactOut(Schema):
+    id: int
+    name: str
+    version: int
+    kind: str
+    phase: str
+    sha256: str
+    size: int
+    original_name: str
+    produced_by: str
+    produced_at: dt.datetime
+    inputs: list[int]
+    approved: bool
+
+
 class PlanOut(Schema):
     id: int
     agency: str
@@ -114,6 +129,35 @@ def project_list(request: HttpRequest) -> list[ProjectOut]:
 @api.get("/projects/{code}", response=ProjectOut)
 def project_detail(request: HttpRequest, code: str) -> ProjectOut:
     return _project(selectors.access_project(request.user, code))
+
+
+@api.get("/projects/{code}/artefacts", response=list[ArtefactOut])
+def artefact_list(request: HttpRequest, code: str) -> list[ArtefactOut]:
+    """A project's artefacts with their provenance: what each was made from, by whom, when.
+
+    ``inputs`` are artefact ids, so a published number can be followed back to the
+    questionnaire, the sample and the weights; ``approved`` tells whether a standing
+    sign-off covers the version.
+    """
+    project = selectors.access_project(request.user, code)
+    return [
+        ArtefactOut(
+            id=artefact.pk,
+            name=artefact.name,
+            version=artefact.version,
+            kind=artefact.kind,
+            phase=artefact.project_phase.phase,
+            sha256=artefact.sha256,
+            size=artefact.size,
+            original_name=artefact.original_name,
+            produced_by=artefact.produced_by.get_username(),
+            produced_at=artefact.produced_at,
+            inputs=[source.pk for source in artefact.inputs.all()],
+            approved=artefact.pk in approved,
+        )
+        for approved in [selectors.approved_artefact_ids(project)]
+        for artefact in selectors.project_artefacts(project)
+    ]
 
 
 @api.get("/plans", response=list[PlanOut])

@@ -7,7 +7,7 @@ class ProductionConfig(AppConfig):
     label = "production"
     verbose_name = _("Statistical production")
     # (URL name, label) pairs for the site menu; see core.context_processors.
+    # Only public pages go in the menu; the portfolio is reached from the studies page.
     navigation: tuple[tuple[str, object], ...] = (
         ("production:studies", _("Studies in production")),
-        ("production:portfolio", _("Production portfolio")),
     )

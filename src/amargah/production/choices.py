@@ -136,6 +136,7 @@ class AuditAction(models.TextChoices):
     PHASE_OPENED = "phase_opened", _("Phase opened")
     PHASE_REOPENED = "phase_reopened", _("Phase reopened")
     PHASE_LOCKED = "phase_locked", _("Phase locked again")
+    PHASE_RESCHEDULED = "phase_rescheduled", _("Phase dates changed")
     TEMPLATE_DRAFTED = "template_drafted", _("Checklist template version drafted")
     TEMPLATE_PUBLISHED = "template_published", _("Checklist template published")
     PLAN_SUBMITTED = "plan_submitted", _("Plan submitted")

@@ -23,6 +23,7 @@ from amargah.production.choices import (
 )
 from amargah.production.models import AgencyPlan, Artefact, PlanCriterion
 from amargah.production.services import PlanContent
+from amargah.production.templatetags.production import jdate_input
 
 _DATE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
 # Years before this are Jalali (1405 is 2026); Gregorian dates are far later.
@@ -35,6 +36,10 @@ class JalaliDateField(forms.DateField):
     widget = forms.TextInput(
         attrs={"placeholder": "۱۴۰۵/۰۱/۱۵", "dir": "ltr", "inputmode": "numeric"}
     )
+
+    def prepare_value(self, value: Any) -> Any:
+        # A stored date is shown the way the reader types it (Jalali in Persian).
+        return jdate_input(value) if isinstance(value, dt.date) else value
 
     def to_python(self, value: Any) -> dt.date | None:
         if value in self.empty_values:
@@ -221,6 +226,11 @@ class ArtefactForm(StyledForm):
 
 class SignOffForm(StyledForm):
     comment = NormalizedCharField(label=_("Comment"), required=False, widget=_textarea())
+
+
+class ScheduleForm(StyledForm):
+    planned_start = JalaliDateField(label=_("Planned start"))
+    planned_end = JalaliDateField(label=_("Planned end"))
 
 
 class ReopenForm(StyledForm):

@@ -71,6 +71,12 @@ def has_role(*, user: UserLike, project: Project, role: TeamRole) -> bool:
     return project.members.filter(user_id=user.pk, role=role).exists()
 
 
+def can_manage(*, user: UserLike, project: Project) -> bool:
+    """Whether the user may change the team and the timetable: the project manager, or a
+    supervisor of the office (one who may review plans)."""
+    return can_review(user) or has_role(user=user, project=project, role=TeamRole.PROJECT_MANAGER)
+
+
 def can_work_on(*, user: UserLike, project: Project) -> bool:
     """Whether the user may tick checklists and add artefacts: the team or the office."""
     if not user.is_authenticated or not user.is_active:
@@ -177,6 +183,24 @@ def current_phase(project: Project) -> ProjectPhase | None:
         if phase.state == PhaseState.OPEN:
             return phase
     return phases[-1] if phases and phases[-1].state == PhaseState.SIGNED_OFF else None
+
+
+def project_artefacts(project: Project) -> QuerySet[Artefact]:
+    """Every version of every artefact of the project, in phase order, with provenance."""
+    return (
+        project.artefacts.select_related("project_phase", "produced_by")
+        .prefetch_related("inputs")
+        .order_by("project_phase__number", "name", "version")
+    )
+
+
+def approved_artefact_ids(project: Project) -> set[int]:
+    """Artefact versions covered by a sign-off that still stands."""
+    return set(
+        Artefact.objects.filter(
+            project=project, signoffs__superseded_at__isnull=True, signoffs__isnull=False
+        ).values_list("pk", flat=True)
+    )
 
 
 def project_artefact(*, project: Project, artefact_id: int) -> Artefact:

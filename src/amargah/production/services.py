@@ -362,10 +362,7 @@ def member_add(*, project: Project, member: User, role: TeamRole, actor: User) -
 
 
 def _require_manager(*, project: Project, user: UserLike) -> None:
-    if not (
-        selectors.is_office(user)
-        or selectors.has_role(user=user, project=project, role=TeamRole.PROJECT_MANAGER)
-    ):
+    if not selectors.can_manage(user=user, project=project):
         raise PermissionDenied(_("Only the project manager or the office can do this."))
 
 
@@ -384,6 +381,31 @@ def _require_open(phase: ProjectPhase) -> None:
 
 def _locked_phase(phase: ProjectPhase) -> ProjectPhase:
     return ProjectPhase.objects.select_for_update().select_related("project").get(pk=phase.pk)
+
+
+@transaction.atomic
+def phase_schedule(
+    *, phase: ProjectPhase, user: User, planned_start: dt.date, planned_end: dt.date
+) -> ProjectPhase:
+    """Move a phase's planned dates (the manager re-plans; the change is audited)."""
+    phase = _locked_phase(phase)
+    _require_manager(project=phase.project, user=user)
+    if planned_end < planned_start:
+        raise ValidationError(_("A stage must end after it starts."), code="dates")
+    before = (phase.planned_start, phase.planned_end)
+    phase.planned_start, phase.planned_end = planned_start, planned_end
+    phase.save(update_fields=["planned_start", "planned_end"])
+    _audit(
+        actor=user,
+        action=AuditAction.PHASE_RESCHEDULED,
+        obj=phase,
+        project=phase.project,
+        changes={
+            "planned_start": (before[0], planned_start),
+            "planned_end": (before[1], planned_end),
+        },
+    )
+    return phase
 
 
 @transaction.atomic

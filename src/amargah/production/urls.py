@@ -29,6 +29,11 @@ urlpatterns = [
     ),
     path("projects/<slug:code>/phases/<int:number>/reopen/", views.phase_reopen, name="reopen"),
     path(
+        "projects/<slug:code>/phases/<int:number>/schedule/",
+        views.phase_schedule,
+        name="schedule",
+    ),
+    path(
         "projects/<slug:code>/artefacts/<int:artefact_id>/",
         views.artefact_download,
         name="artefact",

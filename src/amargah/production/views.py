@@ -43,6 +43,7 @@ from amargah.production.forms import (
     ReopenForm,
     ResubmitForm,
     ReviewForm,
+    ScheduleForm,
     SignOffForm,
 )
 from amargah.production.models import AgencyPlan, PlanCriterion, Project
@@ -106,8 +107,7 @@ def _project_context(request: HttpRequest, project: Project, **extra: Any) -> di
         "open_phase": open_phase,
         "members": project.members.select_related("user").order_by("role"),
         "can_work": selectors.can_work_on(user=user, project=project),
-        "can_manage": selectors.is_office(user)
-        or selectors.has_role(user=user, project=project, role=TeamRole.PROJECT_MANAGER),
+        "can_manage": selectors.can_manage(user=user, project=project),
         "item_states": ItemState.choices,
         "artefact_form": extra.pop("artefact_form", None)
         or ArtefactForm(available=available, initial={"kind": suggested}),
@@ -292,6 +292,28 @@ def phase_reopen(request: HttpRequest, code: str, number: int) -> HttpResponse:
         return _project_page(request, project, status=400, errors=_form_errors(form))
     try:
         services.phase_reopen(phase=phase, user=_user(request), reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        return _refused(request, project, error)
+    return redirect(reverse("production:project", args=[project.code]) + f"#phase-{number}")
+
+
+@staff_only
+@require_POST
+def phase_schedule(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    project = selectors.access_project(request.user, code)
+    phase = project.phases.filter(number=number).first()
+    if phase is None:
+        raise Http404
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        return _project_page(request, project, status=400, errors=_form_errors(form))
+    try:
+        services.phase_schedule(
+            phase=phase,
+            user=_user(request),
+            planned_start=form.cleaned_data["planned_start"],
+            planned_end=form.cleaned_data["planned_end"],
+        )
     except ValidationError as error:
         return _refused(request, project, error)
     return redirect(reverse("production:project", args=[project.code]) + f"#phase-{number}")
