@@ -157,6 +157,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Service status: /metrics answers only these client addresses (the monitoring host).
 METRICS_ALLOWED_IPS = env.env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# Data portal: the APIs' rate limit per client address, and the largest selection served.
+PORTAL_API_RATE = env.env_str("PORTAL_API_RATE", "600/m")
+PORTAL_MAX_CELLS = int(env.env_str("PORTAL_MAX_CELLS", "20000"))
 # The static status snapshot, rewritten after every probe, for the web server to serve
 # when the application is down.
 STATUS_SNAPSHOT_DIR = Path(env.env_str("STATUS_SNAPSHOT_DIR", str(DATA_DIR / "status-snapshot")))
