@@ -12,6 +12,7 @@ MODULES = [
     "amargah.formats.examples",
     "amargah.formats.jsonstat",
     "amargah.formats.px",
+    "amargah.formats.query",
     "amargah.formats.sdmx",
     "amargah.formats.tabular",
 ]
