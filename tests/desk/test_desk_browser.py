@@ -49,6 +49,8 @@ def test_complaint_lookup_answer_rating_and_report(
     page.goto(live_server.url + "/desk/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     page.locator("#go-complaint").click()
+    # Nothing pushes a right-to-left page wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_label("نام و نام خانوادگی").fill("مريم كاظمی")
     page.get_by_label("شماره همراه").fill("۰۹۱۲۱۲۳۴۵۶۷")
     page.get_by_label("موضوع").fill("خطا در جدول جمعیت")
