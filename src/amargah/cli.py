@@ -120,15 +120,22 @@ def ensure_demo_staff(data_dir: Path) -> tuple[str, str]:
 
 def load_demo_records() -> None:
     """Fill the office's records for the demo once: status history, desk traffic, projects."""
+    from amargah.desk.demo import create_demo_traffic
     from amargah.portal.demo import publish_demo
+    from amargah.production.demo import create_demo_projects
     from amargah.status.demo import create_demo_status
 
-    created = create_demo_status()
-    if created:
-        console.print(f"Demo status history: {created} announcements.")
-    tables = publish_demo(_data_dir() / "demo-world")
-    if tables:
-        console.print(f"Demo portal: {tables} tables released or scheduled.")
+    # Each loader does nothing when its records already exist.
+    steps = (
+        ("status history", create_demo_status),
+        ("service-desk tickets", create_demo_traffic),
+        ("portal tables", lambda: publish_demo(_data_dir() / "demo-world")),
+        ("production projects and plans", lambda: create_demo_projects(data_dir=_data_dir())),
+    )
+    for label, load in steps:
+        created = load()
+        if created:
+            console.print(f"Demo {label}: {created} created.")
 
 
 @app.command("demo")
