@@ -128,3 +128,45 @@ def test_arrow_from_engine_columns(cube: Cube) -> None:
             dimensions=cube.dimensions,
             measures=cube.measures,
         )
+
+
+def test_arrow_from_stats_estimates(cube: Cube) -> None:
+    """The engine's own result type: domains as a map column, the year given as a column."""
+    from amargah.stats.results import Estimate, Estimates
+
+    def estimate(county: str, sex: str, value: float) -> Estimate:
+        return Estimate(
+            "mean", "unemployed", None, {"county": county, "sex": sex},
+            value, 0.4, value - 0.8, value + 0.8, 0.4 / value, 1.1, 30.0, 400, 1e5,
+        )  # fmt: skip
+
+    table = Estimates((estimate("S2001", "M", 9.5), estimate("S2002", "F", 12.25))).to_arrow()
+    table = table.append_column("year", pa.array(["1402", "1402"]))
+    built = cube_from_arrow(
+        table,
+        value_column="estimate",
+        dimension_columns={"REF_AREA": "domain:county", "SEX": "domain:sex", "TIME_PERIOD": "year"},
+        id="X",
+        version="1.0",
+        title=cube.title,
+        dimensions=cube.dimensions,
+        measures=cube.measures,
+    )
+    assert built.get(("S2002", "F", "1402")) == Observation(
+        12.25, se=0.4, ci_lower=11.45, ci_upper=13.05, cv=0.4 / 12.25
+    )
+    with pytest.raises(ValueError, match="no 'age' for dimension 'SEX'"):
+        cube_from_arrow(
+            table,
+            value_column="estimate",
+            dimension_columns={
+                "REF_AREA": "domain:county",
+                "SEX": "domain:age",
+                "TIME_PERIOD": "year",
+            },
+            id="X",
+            version="1.0",
+            title=cube.title,
+            dimensions=cube.dimensions,
+            measures=cube.measures,
+        )

@@ -663,7 +663,13 @@ def cube_metadata_from_json(meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def cube_from_arrow(table: pa.Table, *, value_column: str = "value", **metadata: Any) -> Cube:
+def cube_from_arrow(
+    table: pa.Table,
+    *,
+    value_column: str = "value",
+    dimension_columns: Mapping[str, str] | None = None,
+    **metadata: Any,
+) -> Cube:
     """A `Cube` from a long Arrow table: one row per observation.
 
     Parameters
@@ -674,6 +680,12 @@ def cube_from_arrow(table: pa.Table, *, value_column: str = "value", **metadata:
         ``quality``, ``note_fa``, ``note_en``. Other columns are ignored.
     value_column
         Name of the value column (the engine's results call it ``"estimate"``).
+    dimension_columns
+        ``{dimension id: column}`` where a dimension's codes are not in a column of its
+        own name. ``"domain:KEY"`` reads ``KEY`` of the ``domain`` map column that
+        ``amargah.stats`` results carry (``Estimates.to_arrow()``), ``"term"`` the level
+        of a categorical variable. A row without that key (a margin) is a
+        `ValueError`; give totals as their own rows with the total's code.
     **metadata
         Keyword arguments of `Cube` other than ``observations`` (``id``, ``version``,
         ``title``, ``dimensions``, ``measures``, ...). When the table was written by
@@ -694,13 +706,33 @@ def cube_from_arrow(table: pa.Table, *, value_column: str = "value", **metadata:
     if unknown:
         raise ValueError(f"cube_from_arrow: unknown argument(s) {sorted(unknown)}")
     dim_ids = [d.id for d in kwargs["dimensions"]]
-    for name in [*dim_ids, value_column]:
+    sources = {d: (dimension_columns or {}).get(d, d) for d in dim_ids}
+    unknown_dims = set(dimension_columns or {}) - set(dim_ids)
+    if unknown_dims:
+        raise ValueError(f"dimension_columns names unknown dimension(s) {sorted(unknown_dims)}")
+    needed = [src.split(":", 1)[0] for src in sources.values()] + [value_column]
+    for name in needed:
         if name not in table.column_names:
             raise ValueError(
                 f"the Arrow table has no column {name!r} (columns: {table.column_names})"
             )
     data = table.to_pydict()
     n = table.num_rows
+    codes: dict[str, list[Any]] = {}
+    for dim_id, src in sources.items():
+        if ":" not in src:
+            codes[dim_id] = data[src]
+            continue
+        map_column, map_key = src.split(":", 1)
+        codes[dim_id] = []
+        for i, entries in enumerate(data[map_column]):
+            found = dict(entries or [])
+            if map_key not in found:
+                raise ValueError(
+                    f"row {i}: the {map_column!r} column has no {map_key!r} for dimension "
+                    f"{dim_id!r} (it has {sorted(found)})"
+                )
+            codes[dim_id].append(found[map_key])
 
     def column(name: str) -> list[Any]:
         return data[name] if name in data else [None] * n
@@ -708,7 +740,7 @@ def cube_from_arrow(table: pa.Table, *, value_column: str = "value", **metadata:
     notes_fa, notes_en = column("note_fa"), column("note_en")
     observations: dict[ObservationKey, Observation] = {}
     for i in range(n):
-        key = tuple(str(data[d][i]) for d in dim_ids)
+        key = tuple(str(codes[d][i]) for d in dim_ids)
         if key in observations:
             raise ValueError(f"the Arrow table has two rows for key {key!r}")
         note = None
