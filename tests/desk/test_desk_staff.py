@@ -85,6 +85,18 @@ def test_queue_filters(staff_client: Client, ticket: Ticket, officer: User) -> N
     )
 
 
+def test_opening_a_ticket_is_logged_once_per_half_hour(
+    staff_client: Client, ticket: Ticket, officer: User
+) -> None:
+    staff_client.get(f"/desk/staff/{ticket.pk}/")
+    staff_client.get(f"/desk/staff/{ticket.pk}/")
+    views = Event.objects.filter(ticket=ticket, action=EventAction.VIEWED)
+    assert [event.actor for event in views] == [officer]
+    views.update(at=timezone.now() - dt.timedelta(minutes=31))
+    staff_client.get(f"/desk/staff/{ticket.pk}/")
+    assert Event.objects.filter(ticket=ticket, action=EventAction.VIEWED).count() == 2
+
+
 def test_an_officer_sees_only_the_open_queue_and_their_own(
     staff_client: Client, ticket: Ticket, other_officer: User, supervisor_client: Client
 ) -> None:

@@ -402,6 +402,25 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Tick
     return ticket
 
 
+VIEW_LOG_MINUTES = 30
+
+
+def ticket_viewed(*, actor: User, ticket: Ticket) -> bool:
+    """Log that ``actor`` opened the ticket (and so its personal data); return whether logged.
+
+    One entry per person per half hour, so rereading a ticket does not bury the trail.
+    """
+    since = timezone.now() - dt.timedelta(minutes=VIEW_LOG_MINUTES)
+    with transaction.atomic():
+        recent = Event.objects.filter(
+            ticket=ticket, actor=actor, action=EventAction.VIEWED, at__gte=since
+        )
+        if recent.exists():
+            return False
+        _event(ticket, EventAction.VIEWED, actor)
+    return True
+
+
 def ticket_set_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
     """Change a ticket's status, if the change is allowed from where it stands."""
     now = timezone.now()

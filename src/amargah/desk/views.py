@@ -521,6 +521,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **forms_given: Any) ->
 def staff_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """One ticket for an officer: everything on it, the audit trail and the actions."""
     ticket = selectors.access_ticket(request.user, ticket_id)
+    services.ticket_viewed(actor=_staff_user(request), ticket=ticket)
     return render(request, "desk/staff/ticket.html", _ticket_context(request, ticket))
 
 
