@@ -34,7 +34,7 @@ class JalaliDateField(forms.DateField):
     """A date typed as YYYY-MM-DD (or with slashes), Jalali or Gregorian, any digits."""
 
     widget = forms.TextInput(
-        attrs={"placeholder": "۱۴۰۵/۰۱/۱۵", "dir": "ltr", "inputmode": "numeric"}
+        attrs={"placeholder": "1405/01/15", "dir": "ltr"}
     )
 
     def prepare_value(self, value: Any) -> Any:
