@@ -33,9 +33,7 @@ _JALALI_BEFORE = 1700
 class JalaliDateField(forms.DateField):
     """A date typed as YYYY-MM-DD (or with slashes), Jalali or Gregorian, any digits."""
 
-    widget = forms.TextInput(
-        attrs={"placeholder": "1405/01/15", "dir": "ltr"}
-    )
+    widget = forms.TextInput(attrs={"placeholder": "1405/01/15", "dir": "ltr"})
 
     def prepare_value(self, value: Any) -> Any:
         # A stored date is shown the way the reader types it (Jalali in Persian).
