@@ -355,6 +355,54 @@ def test_poststratify_option_gives_r_numbers(app: typer.Typer, tmp_path: Path) -
     assert "no such file" in missing.stderr
 
 
+CALIBRATE = json.loads((GOLDEN / "calibrate.json").read_text())
+
+
+def test_calibrate_option_gives_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
+    case = next(c for c in CALIBRATE["cases"] if c["name"] == "synthetic_two_stage_linear")
+    totals = tmp_path / "totals.json"
+    totals.write_text(json.dumps(case["totals"]))
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok+ssu",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--fpc",
+        "N1_ok+N2",
+        "--nest",
+        "--calibrate",
+        "~x+sex",
+        "--totals",
+        str(totals),
+        "--total",
+        "y",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    (expected,) = case["results"][0]["estimates"]
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+    totals.write_text('{"(Intercept)": "many"}')
+    bad = _run(
+        app,
+        str(SYNTHETIC),
+        "--weights",
+        "w",
+        "--calibrate",
+        "~x",
+        "--totals",
+        str(totals),
+        "--total",
+        "y",
+    )
+    assert bad.exit_code == 2
+    assert "must map model column names to numbers" in bad.stderr
+
+
 def test_fpc_smaller_than_the_sample_is_reported(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "fpc.csv"
     path.write_text("h,psu,N,y\n1,1,10,2\n1,2,10,3\n2,1,1,4\n2,2,1,5\n")

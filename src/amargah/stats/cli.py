@@ -25,6 +25,7 @@ from amargah.stats.design import Design
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.quantiles import QuantileRule
 from amargah.stats.results import Estimate, Estimates
+from amargah.stats.weighting.calibrate import CalibrationFunction
 
 # the fields of a row in the command's output, in order (the issue's JSON shape)
 OUTPUT_FIELDS = (
@@ -58,6 +59,13 @@ class ReplicateOption(StrEnum):
     brr = "brr"
     fay = "fay"
     bootstrap = "bootstrap"
+
+
+class CalibrationOption(StrEnum):
+    """Calibration functions implemented here (R's ``calfun``)."""
+
+    linear = "linear"
+    raking = "raking"
 
 
 class QuantileRuleOption(StrEnum):
@@ -109,6 +117,17 @@ def estimate(
             help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
         ),
     ] = None,
+    calibrate: Annotated[
+        str | None,
+        typer.Option(help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).'),
+    ] = None,
+    totals: Annotated[
+        Path | None,
+        typer.Option(help='JSON file of population totals: {"(Intercept)": N, "x1": ...}.'),
+    ] = None,
+    calfun: Annotated[
+        CalibrationOption, typer.Option(help="Calibration function.")
+    ] = CalibrationOption.linear,
     replicates: Annotated[
         ReplicateOption | None,
         typer.Option("--replicates", help="Replicate-weight variance instead of Taylor."),
@@ -195,6 +214,12 @@ def estimate(
                 if replicates is not None:
                     raise SurveyInputError("--poststratify with --replicates is not available yet")
                 design = _poststratified(design, poststratify)
+            if calibrate is not None:
+                if replicates is not None:
+                    raise SurveyInputError("--calibrate with --replicates is not available yet")
+                design = _calibrated(design, calibrate, totals, calfun)
+            elif totals is not None:
+                raise SurveyInputError("--totals needs --calibrate")
             if replicates is not None:
                 design = design.replicate(
                     replicates.value,
@@ -228,6 +253,25 @@ def _poststratified(design: Design, argument: str) -> Design:
     except pa.ArrowInvalid as error:
         raise SurveyInputError(f"cannot read {file.name} as CSV: {error}") from None
     return design.poststratify(columns.strip(), population)
+
+
+def _calibrated(
+    design: Design, formula: str, totals: Path | None, calfun: CalibrationOption
+) -> Design:
+    if totals is None:
+        raise SurveyInputError("--calibrate needs --totals FILE.json")
+    if not totals.exists():
+        raise SurveyInputError(f"no such file: {totals}")
+    try:
+        values = json.loads(totals.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SurveyInputError(f"cannot read {totals.name} as JSON: {error}") from None
+    if not isinstance(values, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()
+    ):
+        raise SurveyInputError(f"{totals.name} must map model column names to numbers")
+    function: CalibrationFunction = "raking" if calfun is CalibrationOption.raking else "linear"
+    return design.calibrate(formula, values, calfun=function)
 
 
 def _requests(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ReplicateScheme,
         SuppliedMethod,
     )
+    from amargah.stats.weighting.calibrate import Calibration, CalibrationFunction
     from amargah.stats.weighting.poststratify import PostStrata
 
 LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
@@ -140,6 +141,7 @@ class Design:
     """
 
     __slots__ = (
+        "_calibration",
         "_columns",
         "_engine",
         "_engine_names",
@@ -157,6 +159,7 @@ class Design:
         "_weights",
     )
 
+    _calibration: Calibration | None
     _columns: frozenset[str]
     _engine: Engine
     _engine_names: dict[str, str]
@@ -201,6 +204,7 @@ class Design:
         self._set("_nest", bool(nest))
         self._set("_lonely_psu", lonely_psu)
         self._set("_poststrata", None)
+        self._set("_calibration", None)
         source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
         self._set("_rows", rows)
@@ -328,6 +332,8 @@ class Design:
         the post-strata relation that `select_from` joins (alias ``ps``).
         """
         base = self.sampling_weight_expression()
+        if self._calibration is not None:
+            return exp.Mul(this=base, expression=self._calibration.g_expression())
         if self._poststrata is None:
             return base
         return exp.Mul(this=base, expression=exp.column("amargah_g", table="ps"))
@@ -340,6 +346,48 @@ class Design:
             return exp.Div(this=exp.Literal.number(1.0), expression=self.number(self._probs))
         # weights derived from the fpc are applied per unit after the pass
         return exp.cast(exp.Literal.number(1), exp.DataType.build("double"))
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration of this design's weights, if any."""
+        return self._calibration
+
+    def calibrate(
+        self,
+        formula: str,
+        totals: Mapping[str, float],
+        *,
+        calfun: CalibrationFunction = "linear",
+        maxit: int = 50,
+        epsilon: float = 1e-10,
+    ) -> Design:
+        """A design calibrated to population totals (R's ``calibrate``).
+
+        Parameters
+        ----------
+        formula
+            Calibration model, ``"~age+sex"``: an intercept, numeric columns, and one
+            dummy per level (but the first) of a text or boolean column.
+        totals
+            Population total of each model column by R's ``model.matrix`` names,
+            ``{"(Intercept)": N, "age": ..., "sexM": ...}`` (persons, or the column's
+            unit times persons).
+        calfun
+            ``"linear"`` (GREG: ``g = 1 + x'lambda``) or ``"raking"``
+            (``g = exp(x'lambda)``).
+        maxit, epsilon
+            Newton iterations for raking, and the relative misfit of the totals at
+            which it stops.
+
+        Returns
+        -------
+        Design
+            A new design whose weights reproduce the totals; estimators' variances use
+            the residuals of the linearised values on the model, as R's do.
+        """
+        from amargah.stats.weighting.calibrate import calibrate
+
+        return calibrate(self, formula, totals, calfun=calfun, maxit=maxit, epsilon=epsilon)
 
     @property
     def poststrata(self) -> PostStrata | None:
@@ -1051,6 +1099,18 @@ class ReplicateDesign(Design):
     ) -> Design:
         """Not available on replicate designs yet: raises `SurveyInputError`."""
         raise SurveyInputError("post-stratification of replicate designs is not available yet")
+
+    def calibrate(
+        self,
+        formula: str,
+        totals: Mapping[str, float],
+        *,
+        calfun: CalibrationFunction = "linear",
+        maxit: int = 50,
+        epsilon: float = 1e-10,
+    ) -> Design:
+        """Not available on replicate designs yet: raises `SurveyInputError`."""
+        raise SurveyInputError("calibration of replicate designs is not available yet")
 
     def replicate(
         self,

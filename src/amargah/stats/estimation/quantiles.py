@@ -26,12 +26,12 @@ from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.taylor import (
     Aggregate,
+    adjust_pair,
     by_columns,
     check_level,
     domain_pass,
     level_label,
     linear_rows,
-    ps_pair,
     require_numeric,
 )
 from amargah.stats.estimation.variance import FloatArray, IntArray
@@ -282,7 +282,7 @@ def estimate_quantiles(
             count=agg.count,
             nobs=agg.weighted_count,
             level=level,
-            ps=ps_pair(agg, f"i{j}", "w"),
+            ps=adjust_pair(agg, f"i{j}", "w"),
         )
         for cell, share in enumerate(shares):
             d = order[cell]
@@ -357,7 +357,7 @@ def estimate_ciprop(
         count=agg.count,
         nobs=agg.weighted_count,
         level=level,
-        ps=ps_pair(agg, "i", "w"),
+        ps=adjust_pair(agg, "i", "w"),
     )
     dfs = domain_df(design, agg, len(agg.domains), 1)
     alpha = 1 - level

@@ -116,9 +116,9 @@ def make_scheme(
     mse: bool,
 ) -> ReplicateScheme:
     """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
-    if design.poststrata is not None:
+    if design.poststrata is not None or design.calibration is not None:
         raise SurveyInputError(
-            "replicate weights of a post-stratified design are not available yet"
+            "replicate weights of a post-stratified or calibrated design are not available yet"
         )
     if method not in REPLICATE_METHODS:
         raise SurveyInputError(

@@ -10,7 +10,7 @@ is numpy on that small table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +58,11 @@ class Aggregate:
         ``{column: level}`` of each domain (empty mapping when there is no ``by``).
     levels
         Levels of the categorical variable (``[None]`` when there is none).
-    ps_sums
-        For a post-stratified design, name → shape (post-strata, cells): the
-        weighted sum of each term (used to centre linearised values).
+    adjust_sums
+        For a post-stratified design, name → shape (post-strata, cells): the weighted
+        sum of each term per post-stratum; for a calibrated design, name → shape
+        (model columns, cells): the sum of ``w x term`` (weights before calibration).
+        Used to centre the linearised values.
     """
 
     cells: UnitCells
@@ -69,7 +71,7 @@ class Aggregate:
     weighted_count: FloatArray
     domains: list[dict[str, Any]]
     levels: list[Any]
-    ps_sums: dict[str, FloatArray] | None = None
+    adjust_sums: dict[str, FloatArray] | None = None
 
     def totals(self, name: str) -> FloatArray:
         """Shape (cells,): the weighted total of a term in each cell."""
@@ -129,6 +131,20 @@ def domain_pass(
     selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     for name, term in terms.items():
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
+    calibration = design.calibration
+    if calibration is not None:
+        # w* x_k term / g = w x_k term: what the regression of z on x needs
+        g = calibration.g_expression()
+        for name, term in list(terms.items()):
+            for k, x in enumerate(calibration.columns):
+                ratio = exp.Div(
+                    this=exp.Mul(this=term.copy(), expression=x.copy()), expression=g.copy()
+                )
+                selections.append(
+                    exp.func("sum", exp.Mul(this=weight.copy(), expression=ratio)).as_(
+                        f"{name}_c{k}"
+                    )
+                )
     poststratified = design.poststrata is not None
     if poststratified:
         # sums per post-stratum centre the linearised values (R's svyrecvar)
@@ -159,6 +175,10 @@ def domain_pass(
     outer_columns: list[exp.Expr] = [exp.column("amargah_unit", table="u").as_("unit")]
     outer_columns += [exp.column(f"g{i}", table="a") for i in range(len(groups))]
     outer_columns += [exp.column(name, table="a") for name in terms]
+    extra_terms: list[str] = []
+    if calibration is not None:
+        extra_terms = [f"{name}_c{k}" for name in terms for k in range(len(calibration.columns))]
+        outer_columns += [exp.column(name, table="a") for name in extra_terms]
     outer_columns += [exp.column("amargah_n", table="a"), exp.column("amargah_nobs", table="a")]
     outer_columns += [exp.column(f"amargah_na{i}", table="a") for i in range(len(missing_checks))]
     join_on = exp.and_(
@@ -183,14 +203,19 @@ def domain_pass(
                 column=column,
                 rows=design.first_rows(condition),
             )
-    return _layout(
+    aggregate = _layout(
         design,
         result,
         by=by,
-        terms=list(terms),
+        terms=[*terms, *extra_terms],
         has_level=level_column is not None,
         poststratified=poststratified,
     )
+    if calibration is None:
+        return aggregate
+    p = len(calibration.columns)
+    sums = {name: np.stack([aggregate.totals(f"{name}_c{k}") for k in range(p)]) for name in terms}
+    return replace(aggregate, adjust_sums=sums)
 
 
 def _count_where(condition: exp.Expr) -> exp.Expr:
@@ -243,16 +268,16 @@ def _layout(
     nobs = np.bincount(
         cell, weights=_floats(result.column("amargah_nobs")), minlength=n_cells
     ).astype(float)
-    ps_sums: dict[str, FloatArray] | None = None
+    adjust_sums: dict[str, FloatArray] | None = None
     if poststratified and design.poststrata is not None:
         count_ps = design.poststrata.count
         stratum = np.asarray(
             result.column(f"g{len(by) + int(has_level)}").to_numpy(), dtype=np.int64
         )
-        ps_sums = {}
+        adjust_sums = {}
         for name in terms:
             values = sums[name]
-            ps_sums[name] = (
+            adjust_sums[name] = (
                 np.bincount(stratum * n_cells + cell, weights=values, minlength=count_ps * n_cells)
                 .astype(float)
                 .reshape(count_ps, n_cells)
@@ -272,7 +297,7 @@ def _layout(
         weighted_count=nobs,
         domains=domains,
         levels=levels,
-        ps_sums=ps_sums,
+        adjust_sums=adjust_sums,
     )
 
 
@@ -363,7 +388,7 @@ def estimate_linear(
                 count=agg.count,
                 nobs=agg.weighted_count,
                 level=level,
-                ps=ps_pair(agg, f"y{i}", "w"),
+                ps=adjust_pair(agg, f"y{i}", "w"),
             )
     for v in categorical:
         agg = domain_pass(
@@ -388,11 +413,16 @@ def estimate_linear(
 def _centre(
     design: Design, z: FloatArray, cells: UnitCells, sums: FloatArray
 ) -> tuple[FloatArray, UnitCells]:
-    """Centre linearised values within post-strata; ``sums`` is Σ z per stratum × cell.
+    """Centre linearised values after post-stratification or calibration.
+
+    For post-strata ``sums`` is Σ z per stratum × cell; for a calibration, Σ x z / g
+    per model column × cell.
 
     R (survey 4.x) removes from each value ``z_i`` the post-stratum's weighted mean of
     ``z / w``, that is ``w_i`` times the stratum's total of z over its population size.
     """
+    if design.calibration is not None:
+        return design.calibration.centre(z, cells, sums, design.units.count)
     strata = design.poststrata
     if strata is None:
         return z, cells
@@ -402,11 +432,11 @@ def _centre(
     return residualize(z, cells, means, strata, design.units.count)
 
 
-def ps_pair(agg: Aggregate, y: str, w: str) -> tuple[FloatArray, FloatArray] | None:
+def adjust_pair(agg: Aggregate, y: str, w: str) -> tuple[FloatArray, FloatArray] | None:
     """The unweighted per-post-stratum sums of two terms, when post-stratified."""
-    if agg.ps_sums is None:
+    if agg.adjust_sums is None:
         return None
-    return agg.ps_sums[y], agg.ps_sums[w]
+    return agg.adjust_sums[y], agg.adjust_sums[w]
 
 
 def check_level(level: float) -> None:
@@ -502,8 +532,8 @@ def _categorical_rows(
     nobs = agg.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     labels: list[str | None] = [level_label(v) for v in agg.levels]
     ps = None
-    if agg.ps_sums is not None:
-        level_counts = agg.ps_sums["w"]
+    if agg.adjust_sums is not None:
+        level_counts = agg.adjust_sums["w"]
         n_ps = level_counts.shape[0]
         domain_counts = level_counts.reshape(n_ps, n_domains, n_levels).sum(axis=2)
         ps = (level_counts, domain_counts[:, domain_of_cell])
@@ -580,7 +610,7 @@ def estimate_ratio(
         s2 = residual_ss / s["x"] ** 2 / s["w"] * nobs / (nobs - 1)
         srs = s2 * s["w"] ** 2 * (s["w"] - nobs) / (s["w"] * nobs)
     cells = agg.cells
-    pair = ps_pair(agg, "y", "x")
+    pair = adjust_pair(agg, "y", "x")
     if pair is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = (pair[0] - ratio[None, :] * pair[1]) / s["x"][None, :]

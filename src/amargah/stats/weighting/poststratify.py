@@ -106,8 +106,8 @@ def poststratify(
     partial: bool,
 ) -> Design:
     """See `Design.poststratify`."""
-    if design.poststrata is not None:
-        raise SurveyInputError("the design is already post-stratified")
+    if design.poststrata is not None or design.calibration is not None:
+        raise SurveyInputError("the design is already post-stratified or calibrated")
     columns = parse_terms(strata)
     if not columns:
         raise SurveyInputError("give the post-stratum column(s)")

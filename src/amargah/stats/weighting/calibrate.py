@@ -1,0 +1,266 @@
+"""Calibration of the weights to known population totals: linear (GREG) and raking.
+
+The calibrated weight is ``w_i g_i`` with ``g_i = 1 + x_i'lambda`` (linear) or
+``exp(x_i'lambda)`` (raking), ``x_i`` the row's values of the calibration model
+(an intercept, numeric columns, and a dummy for each level but the first of a
+categorical column, as R's ``model.matrix``), chosen so that the weighted totals of
+``x`` equal the given population totals. Everything the fitting needs are the weighted
+totals and cross-products of ``x``: one aggregation for linear calibration, one per
+Newton step for raking.
+
+The variance is R's: the linearised values ``z`` are replaced by the residuals of their
+regression on ``x``, ``z_i - w*_i x_i'beta`` with ``beta = (sum w x x')^-1 sum x z / g``
+(``w`` the weights before calibration, ``w*`` after). In aggregate form ``beta`` needs
+the per-domain totals of ``w x`` times the estimator's terms, and the correction of a
+unit its total of ``w* x``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from sqlglot import exp
+
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.variance import FloatArray, UnitCells
+from amargah.stats.expressions import parse_terms
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+CalibrationFunction = Literal["linear", "raking"]
+INTERCEPT = "(Intercept)"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted calibration, and what the variance of estimators needs from it.
+
+    Attributes
+    ----------
+    formula
+        The model as given (``"~age+sex"``).
+    names
+        Model column names as R's ``model.matrix`` gives them.
+    columns
+        SQL expression of each model column.
+    calfun
+        ``"linear"`` or ``"raking"``.
+    coefficients
+        ``lambda``, shape (p,).
+    information
+        ``sum w x x'`` with the weights before calibration, shape (p, p).
+    unit_totals
+        ``sum w* x`` over the rows of each finest unit, shape (units, p).
+    """
+
+    formula: str
+    names: tuple[str, ...]
+    columns: tuple[exp.Expr, ...]
+    calfun: str
+    coefficients: FloatArray
+    information: FloatArray
+    unit_totals: FloatArray
+
+    def linear_predictor(self) -> exp.Expr:
+        """``x'lambda`` as SQL."""
+        terms: list[exp.Expr] = [
+            exp.Mul(this=exp.Literal.number(float(c)), expression=x.copy())
+            for c, x in zip(self.coefficients, self.columns, strict=True)
+        ]
+        total = terms[0]
+        for term in terms[1:]:
+            total = exp.Add(this=total, expression=term)
+        return exp.Paren(this=total)
+
+    def g_expression(self) -> exp.Expr:
+        """The calibration factor ``g`` of a row as SQL."""
+        eta = self.linear_predictor()
+        if self.calfun == "raking":
+            return exp.func("exp", eta)
+        return exp.Paren(this=exp.Add(this=exp.Literal.number(1), expression=eta))
+
+    def centre(
+        self, z: FloatArray, cells: UnitCells, sums: FloatArray, n_units: int
+    ) -> tuple[FloatArray, UnitCells]:
+        """Residuals of the linearised values on the model (dense units × cells).
+
+        ``sums`` has shape (p, cells): per cell, ``sum x z / g`` over its rows.
+        """
+        beta = np.linalg.solve(self.information, sums)
+        k = cells.n_cells
+        dense = np.zeros((n_units, k))
+        dense[cells.unit, cells.cell] = z
+        dense -= self.unit_totals @ beta
+        all_cells = UnitCells(
+            unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
+            cell=np.tile(np.arange(k, dtype=np.int64), n_units),
+            n_cells=k,
+        )
+        return dense.reshape(-1), all_cells
+
+
+def _model(design: Design, formula: str) -> tuple[list[str], list[exp.Expr], list[str]]:
+    """Model column names and SQL expressions, and the data columns they use."""
+    from amargah.stats.design import is_numeric
+
+    terms = list(parse_terms(formula))
+    if not terms:
+        raise SurveyInputError(f"empty calibration formula {formula!r}")
+    names = [INTERCEPT]
+    columns: list[exp.Expr] = [exp.cast(exp.Literal.number(1), exp.DataType.build("double"))]
+    for term in terms:
+        design.require_column(term)
+        if is_numeric(design.data_type(term)):
+            names.append(term)
+            columns.append(design.number(term))
+            continue
+        query = (
+            exp.select(design.column(term).as_("level"))
+            .from_(exp.to_table(design.source))
+            .where(exp.Not(this=design.column(term).is_(exp.Null())))
+            .distinct()
+        )
+        levels = sorted(design.engine.execute(query).column("level").to_pylist(), key=str)
+        for level in levels[1:]:  # treatment contrasts: the first level is the base
+            names.append(f"{term}{_label(level)}")
+            literal = (
+                exp.Boolean(this=level)
+                if isinstance(level, bool)
+                else (
+                    exp.Literal.string(level)
+                    if isinstance(level, str)
+                    else exp.Literal.number(level)
+                )
+            )
+            condition = exp.EQ(this=design.column(term), expression=literal)
+            columns.append(
+                exp.Case().when(condition, exp.Literal.number(1.0)).else_(exp.Literal.number(0.0))
+            )
+    return names, columns, terms
+
+
+def _label(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _moments(
+    design: Design, columns: Sequence[exp.Expr], g: exp.Expr | None
+) -> tuple[FloatArray, FloatArray]:
+    """Per unit: ``sum w g x`` (units, p) and ``sum w g x x'`` (units, p, p)."""
+    units = design.units
+    weight = design.sampling_weight_expression()
+    if g is not None:
+        weight = exp.Mul(this=weight, expression=g)
+    p = len(columns)
+    keys = [design.column(c) for c in units.key_columns]
+    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
+    for a in range(p):
+        product = exp.Mul(this=weight.copy(), expression=columns[a].copy())
+        selections.append(exp.func("sum", product).as_(f"m{a}"))
+        for b in range(a, p):
+            cross = exp.Mul(this=product.copy(), expression=columns[b].copy())
+            selections.append(exp.func("sum", cross).as_(f"c{a}_{b}"))
+    inner = (
+        exp.select(*selections)
+        .from_(exp.to_table(design.source))
+        .group_by(*(k.copy() for k in keys))
+    )
+    on = exp.and_(
+        *(
+            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
+            for i in range(len(keys))
+        )
+    )
+    names = [f"m{a}" for a in range(p)] + [f"c{a}_{b}" for a in range(p) for b in range(a, p)]
+    query = (
+        exp.select(
+            exp.column("amargah_unit", table="u").as_("unit"),
+            *(exp.column(n, table="a") for n in names),
+        )
+        .from_(inner.subquery("a"))
+        .join(exp.to_table(units.relation).as_("u"), on=on)
+    )
+    result = design.engine.execute(query)
+    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
+    factor = units.weight_factor[unit]
+    first = np.zeros((units.count, p))
+    second = np.zeros((units.count, p, p))
+    for a in range(p):
+        first[unit, a] = np.asarray(result.column(f"m{a}").to_numpy(), dtype=float) * factor
+        for b in range(a, p):
+            values = np.asarray(result.column(f"c{a}_{b}").to_numpy(), dtype=float) * factor
+            second[unit, a, b] = values
+            second[unit, b, a] = values
+    return first, second
+
+
+def calibrate(
+    design: Design,
+    formula: str,
+    totals: Mapping[str, float],
+    *,
+    calfun: CalibrationFunction,
+    maxit: int,
+    epsilon: float,
+) -> Design:
+    """See `Design.calibrate`."""
+    if design.poststrata is not None or design.calibration is not None:
+        raise SurveyInputError("the design is already post-stratified or calibrated")
+    if calfun not in ("linear", "raking"):
+        raise SurveyInputError(f"calfun must be linear or raking, not {calfun!r}")
+    names, columns, used = _model(design, formula)
+    for column in used:
+        missing = design.column(column).is_(exp.Null())
+        rows = design.first_rows(missing)
+        if rows:
+            raise SurveyInputError(
+                "missing values in a calibration variable", column=column, rows=rows
+            )
+    unknown = sorted(set(totals) - set(names))
+    absent = [n for n in names if n not in totals]
+    if unknown or absent:
+        raise SurveyInputError(
+            f"calibration totals must be given for exactly {', '.join(names)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            + (f"; missing: {', '.join(absent)}" if absent else "")
+        )
+    target = np.array([float(totals[n]) for n in names])
+    first, second = _moments(design, columns, None)
+    information = second.sum(axis=0)
+    sample = first.sum(axis=0)
+    if calfun == "linear":
+        coefficients = np.linalg.solve(information, target - sample)
+        unit_totals = first + second @ coefficients
+    else:
+        coefficients = np.zeros(len(names))
+        unit_totals, moment = first, second
+        for _ in range(maxit):
+            misfit = target - unit_totals.sum(axis=0)
+            if np.all(np.abs(misfit) / (1 + np.abs(target)) < epsilon):
+                break
+            coefficients = coefficients + np.linalg.pinv(moment.sum(axis=0)) @ misfit
+            trial = Calibration(
+                formula, tuple(names), tuple(columns), calfun, coefficients, information, first
+            )
+            unit_totals, moment = _moments(design, columns, trial.g_expression())
+        else:
+            raise SurveyInputError(
+                f"raking calibration did not converge in {maxit} iterations; "
+                "check that the totals are consistent"
+            )
+    calibration = Calibration(
+        formula=formula,
+        names=tuple(names),
+        columns=tuple(columns),
+        calfun=calfun,
+        coefficients=coefficients,
+        information=information,
+        unit_totals=unit_totals,
+    )
+    return design._derived(_calibration=calibration)
