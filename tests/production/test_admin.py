@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from amargah.production.models import ChecklistTemplate, Project
+from amargah.production.models import (
+    Agency,
+    AgencyAccount,
+    AuditEvent,
+    ChecklistTemplate,
+    Project,
+)
 
 
 @pytest.fixture
@@ -65,3 +73,44 @@ def test_admin_lists_open_and_templates_copy_into_a_new_version(
         ).status_code
         == 403
     )
+
+
+def test_back_office_changes_are_in_the_audit_trail(admin_client_fa: Client, people: Any) -> None:
+    management = {
+        "accounts-TOTAL_FORMS": "1",
+        "accounts-INITIAL_FORMS": "0",
+        "accounts-MIN_NUM_FORMS": "0",
+        "accounts-MAX_NUM_FORMS": "1000",
+    }
+    response = admin_client_fa.post(
+        "/staff/production/agency/add/",
+        {
+            "code": "stats-center",
+            "name_fa": "ادارهٔ آمار",
+            "name_en": "Statistics bureau",
+            **management,
+            "accounts-0-user": people.citizen.pk,
+        },
+    )
+    assert response.status_code == 302
+    agency = Agency.objects.get(code="stats-center")
+    assert AgencyAccount.objects.get(agency=agency).user == people.citizen
+    added = AuditEvent.objects.filter(action="record_added")
+    assert {event.object_type for event in added} == {"agency", "agencyaccount"}
+    response = admin_client_fa.post(
+        f"/staff/production/agency/{agency.pk}/change/",
+        {
+            "code": "stats-center",
+            "name_fa": "ادارهٔ کل آمار",
+            "name_en": "Statistics bureau",
+            **management,
+            "accounts-INITIAL_FORMS": "1",
+            "accounts-0-id": AgencyAccount.objects.get(agency=agency).pk,
+            "accounts-0-agency": agency.pk,
+            "accounts-0-user": people.citizen.pk,
+        },
+    )
+    assert response.status_code == 302
+    changed = AuditEvent.objects.get(action="record_changed")
+    assert changed.actor is not None and changed.actor.username == "root"
+    assert changed.changes == {"name_fa": ["ادارهٔ آمار", "ادارهٔ کل آمار"]}

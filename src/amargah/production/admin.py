@@ -32,6 +32,48 @@ from amargah.production.models import (
 )
 
 
+class AuditedAdmin(admin.ModelAdmin[Any]):
+    """Every add, change and delete made here lands in the production audit trail."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = _stored_values(obj)
+        super().save_model(request, obj, form, change)
+        services.record_audit(actor=_actor(request), obj=obj, before=before)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        before = services.record_values(obj)
+        services.record_audit(actor=_actor(request), obj=obj, before=before, deleted=True)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.record_audit(
+                actor=_actor(request), obj=obj, before=services.record_values(obj), deleted=True
+            )
+            obj.delete()
+        for obj in instances:
+            before = _stored_values(obj)
+            obj.save()
+            services.record_audit(actor=_actor(request), obj=obj, before=before)
+        formset.save_m2m()
+
+
+def _stored_values(obj: Any) -> dict[str, str] | None:
+    if obj.pk is None:
+        return None
+    stored = type(obj).objects.filter(pk=obj.pk).first()
+    return services.record_values(stored) if stored is not None else None
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
 class AgencyAccountInline(admin.TabularInline[AgencyAccount, Agency]):
     model = AgencyAccount
     extra = 1
@@ -39,7 +81,7 @@ class AgencyAccountInline(admin.TabularInline[AgencyAccount, Agency]):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin[Agency]):
+class AgencyAdmin(AuditedAdmin):
     list_display = ["code", "name_fa", "name_en"]
     search_fields = ["code", "name_fa", "name_en"]
     inlines = [AgencyAccountInline]
@@ -86,7 +128,7 @@ class PlanCriterionInline(UnpublishedOnly, admin.TabularInline[PlanCriterion, Ch
 
 
 @admin.register(ChecklistTemplate)
-class ChecklistTemplateAdmin(admin.ModelAdmin[ChecklistTemplate]):
+class ChecklistTemplateAdmin(AuditedAdmin):
     list_display = ["version", "title_fa", "published_at"]
     readonly_fields = ["published_at"]
     inlines = [TemplatePhaseInline, PlanCriterionInline]
@@ -114,7 +156,7 @@ class TemplateItemInline(UnpublishedOnly, admin.TabularInline[TemplateItem, Temp
 
 
 @admin.register(TemplatePhase)
-class TemplatePhaseAdmin(UnpublishedOnly, admin.ModelAdmin[TemplatePhase]):
+class TemplatePhaseAdmin(UnpublishedOnly, AuditedAdmin):
     list_display = ["template", "phase", "signoff_role"]
     list_filter = ["template"]
     inlines = [TemplateItemInline]

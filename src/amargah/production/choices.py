@@ -144,6 +144,9 @@ class AuditAction(models.TextChoices):
     PLAN_DECIDED = "plan_decided", _("Review decided")
     PLAN_RESUBMITTED = "plan_resubmitted", _("Plan resubmitted")
     PLAN_BECAME_PROJECT = "plan_became_project", _("Plan became a project")
+    RECORD_ADDED = "record_added", _("Record added in the back-office")
+    RECORD_CHANGED = "record_changed", _("Record changed in the back-office")
+    RECORD_DELETED = "record_deleted", _("Record deleted in the back-office")
 
 
 class ProductionErrorCode(models.TextChoices):

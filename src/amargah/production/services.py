@@ -181,6 +181,46 @@ def _email(note: Notification) -> None:
     Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
 
 
+def record_values(obj: models.Model) -> dict[str, str]:
+    """A record's own field values as text, to compare before and after a change."""
+    return {
+        field.attname: _text(getattr(obj, field.attname))
+        for field in obj._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+@transaction.atomic
+def record_audit(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    before: Mapping[str, str] | None,
+    deleted: bool = False,
+) -> AuditEvent | None:
+    """Audit a change made in the back-office (agencies, accounts, template drafts).
+
+    ``before`` is ``record_values`` taken before the change, None for a new record.
+    Nothing is recorded when nothing changed.
+    """
+    after = {} if deleted else record_values(obj)
+    fields = sorted(set(before or {}) | set(after))
+    changes = {
+        name: ((before or {}).get(name, ""), after.get(name, ""))
+        for name in fields
+        if (before or {}).get(name, "") != after.get(name, "")
+    }
+    if not changes and not deleted:
+        return None
+    if deleted:
+        action = AuditAction.RECORD_DELETED
+    elif before is None:
+        action = AuditAction.RECORD_ADDED
+    else:
+        action = AuditAction.RECORD_CHANGED
+    return _audit(actor=actor, action=action, obj=obj, changes=changes)
+
+
 # ---------------------------------------------------------------------------
 # Checklist templates
 
