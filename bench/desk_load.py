@@ -86,7 +86,7 @@ def recreate_database(url: str) -> None:
     subprocess.run([*admin, f'create database "{name}"'], check=True)
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, threads: int = 1) -> subprocess.Popen[bytes]:
     # Refuse to measure some other server that already holds the port.
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,6 +99,10 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "2",
             "--bind",
             f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread" if threads > 1 else "sync",
+            "--threads",
+            str(threads),
             "--backlog",
             "2048",
             "--log-level",
@@ -199,7 +203,7 @@ async def client(number: int, port: int, stop_at: float, results: Results) -> No
 
 async def run(args: argparse.Namespace, env: dict[str, str]) -> tuple[Results, float]:
     results = Results()
-    servers = [start_server(env, args.port)]
+    servers = [start_server(env, args.port, args.threads)]
     try:
         await wait_ready(args.port)
         started = time.monotonic()
@@ -212,7 +216,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> tuple[Results, f
             os.killpg(servers[-1].pid, signal.SIGKILL)
             servers[-1].wait()
             print(f"SIGKILL at {time.monotonic() - started:.1f} s; restarting", flush=True)
-            servers.append(start_server(env, args.port))
+            servers.append(start_server(env, args.port, args.threads))
             await wait_ready(args.port)
             print(f"back at {time.monotonic() - started:.1f} s", flush=True)
         await asyncio.gather(*clients)
@@ -252,6 +256,12 @@ def main() -> int:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/amargah_bench")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--no-kill", action="store_true", help="measure without the crash")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (gthread worker class when above 1; default: sync workers)",
+    )
     args = parser.parse_args()
 
     from django.conf import settings

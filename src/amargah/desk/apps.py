@@ -19,6 +19,8 @@ class DeskConfig(AppConfig):
     navigation: tuple[tuple[str, object], ...] = (
         ("desk:home", _("Service desk")),
         ("desk:track", _("Follow up a request")),
+    )
+    footer_navigation: tuple[tuple[str, object], ...] = (
         ("desk:performance", _("Desk performance")),
     )
     staff_navigation: tuple[tuple[str, object], ...] = (("desk:staff-queue", _("Ticket queue")),)

@@ -54,7 +54,7 @@ OPEN_STATUSES = (
 class PreferredFormat(models.TextChoices):
     """The form in which a requester would like statistics."""
 
-    ANY = "any", _("Any")
+    ANY = "any", _("Any format")
     TABLE = "table", _("Spreadsheet (Excel or CSV)")
     DOCUMENT = "document", _("Document (PDF)")
     PRINTED = "printed", _("Printed copy")
