@@ -57,10 +57,13 @@ def test_unknown_language_cookie_falls_back_to_persian(client: Client) -> None:
 
 @pytest.mark.django_db
 def test_navigation_links_only_to_pages_that_exist(client: Client) -> None:
-    items = navigation("/")
-    assert len(items) == len(navigation_entries()) >= 1
-    for item in items:
-        assert client.get(str(item["url"])).status_code == 200
+    for place in ("navigation", "footer_navigation"):
+        items = navigation("/", place=place)
+        assert len(items) == len(navigation_entries(place=place)) >= 1
+        for item in items:
+            assert client.get(str(item["url"])).status_code == 200, item["url"]
+    # The header menu stays short enough for a phone.
+    assert len(navigation("/")) <= 7
 
 
 def local_urls(client: Client, page: str) -> tuple[list[str], list[str]]:

@@ -9,29 +9,33 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 
-def navigation_entries(*, staff: bool = False) -> list[tuple[str, Promise]]:
+def navigation_entries(
+    *, staff: bool = False, place: str = "navigation"
+) -> list[tuple[str, Promise]]:
     """The menu as the installed apps declare it, in the order of INSTALLED_APPS.
 
-    Each app's ``AppConfig.navigation`` lists ``(url name, label)`` pairs for everyone,
-    and ``AppConfig.staff_navigation`` those for staff only, so an app adds itself to
-    the menu without editing a shared file.
+    Each app's ``AppConfig.navigation`` lists ``(url name, label)`` pairs for the header
+    menu, ``footer_navigation`` those for the footer, and ``staff_navigation`` header
+    entries for staff only, so an app adds itself without editing a shared file.
     """
     entries: list[tuple[str, Promise]] = []
     for config in apps.get_app_configs():
-        entries.extend(getattr(config, "navigation", ()))
-        if staff:
+        entries.extend(getattr(config, place, ()))
+        if staff and place == "navigation":
             entries.extend(getattr(config, "staff_navigation", ()))
     return entries
 
 
-def navigation(current_path: str, *, staff: bool = False) -> list[dict[str, object]]:
+def navigation(
+    current_path: str, *, staff: bool = False, place: str = "navigation"
+) -> list[dict[str, object]]:
     """The menu entries whose pages exist, each with its URL and whether it is current.
 
     An entry whose URL name does not resolve is left out, so the menu only ever links
     to what is there; staff entries appear only for staff.
     """
     items: list[dict[str, object]] = []
-    for url_name, label in navigation_entries(staff=staff):
+    for url_name, label in navigation_entries(staff=staff, place=place):
         try:
             url = reverse(url_name)
         except NoReverseMatch:
@@ -46,6 +50,7 @@ def site(request: HttpRequest) -> dict[str, object]:
         "navigation": navigation(
             request.path, staff=bool(getattr(request, "user", None) and request.user.is_staff)
         ),
+        "footer_navigation": navigation(request.path, place="footer_navigation"),
         "today": timezone.localdate(),
         "other_language": "en" if getattr(request, "LANGUAGE_CODE", "fa") == "fa" else "fa",
     }

@@ -9,5 +9,8 @@ class PortalConfig(AppConfig):
     navigation = (
         ("portal:catalog", _("Statistics")),
         ("portal:calendar", _("Release calendar")),
+    )
+    footer_navigation = (
         ("portal:glossary", _("Glossary")),
+        ("portal:api:openapi-view", _("API for developers")),
     )

@@ -6,7 +6,5 @@ class StatusConfig(AppConfig):
     name = "amargah.status"
     label = "status"
     verbose_name = _("Service status and charter")
-    navigation = (
-        ("status:charter", _("Service charter")),
-        ("status:status", _("Service status")),
-    )
+    navigation = (("status:status", _("Service status")),)
+    footer_navigation = (("status:charter", _("Service charter")),)

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
-
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 

@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 
-from amargah.status import selectors
 from amargah.core.markdown import render_markdown
+from amargah.status import selectors
 
 
 def status_page(request: HttpRequest) -> HttpResponse:
