@@ -773,8 +773,11 @@ def sdmx_json_data(
 
     Notes
     -----
-    Only attributes that occur are listed: sdmx1 drops an attribute whose ``values`` are
-    empty and then reads the indices of the next ones against the wrong attribute.
+    sdmx1 2.28, given the DSD (``structure=``), fails on an attribute of the DSD that
+    the message does not list; it discards a listed attribute whose ``values`` are
+    empty (logging a warning, and removing it from the DSD object it was given) and
+    then reads the observation arrays against the remaining attributes. So every
+    attribute is listed, and the arrays have slots only for those with values.
     """
     lang = check_lang(lang)
     _check_data(cube)
@@ -802,11 +805,14 @@ def sdmx_json_data(
     else:
         series_dims, obs_dims = entries[:-1], entries[-1:]
 
-    # Attribute values in order of first use, so that indices are stable.
+    # Coded attributes list their whole code list (indices are code-list positions);
+    # uncoded ones their values in order of first use.
     attr_order = ["OBS_STATUS", "UNIT_MEASURE"] + [a[0] for a in _QUALITY_ATTRIBUTES]
     attr_values: dict[str, dict[str, int]] = {a: {} for a in attr_order}
     status_names = {f.value: FLAG_LABELS[f].get(lang) for f in Flag}
     unit_names = {m.unit_id: m.unit.get(lang) for m in cube.measures}
+    for coded, names_of in (("OBS_STATUS", status_names), ("UNIT_MEASURE", unit_names)):
+        attr_values[coded] = {code: i for i, code in enumerate(names_of)}
 
     def obs_array(key: tuple[str, ...]) -> list[Any]:
         value = cube.observations[key].value
@@ -841,9 +847,8 @@ def sdmx_json_data(
         "OBS_STATUS": _FIXED_CONCEPTS["OBS_STATUS"].get(lang),
         "UNIT_MEASURE": _FIXED_CONCEPTS["UNIT_MEASURE"].get(lang),
     }
-    used = [a for a in attr_order if attr_values[a]]
     attributes = []
-    for a in used:
+    for a in attr_order:
         if a == "OBS_STATUS":
             vals = [{"id": v, "name": status_names[v]} for v in attr_values[a]]
         elif a == "UNIT_MEASURE":
@@ -852,7 +857,9 @@ def sdmx_json_data(
             # Uncoded values have no id (the schema's id pattern has no '.'): name only.
             vals = [{"name": v} for v in attr_values[a]]
         attributes.append({"id": a, "name": names[a], "values": vals})
-    # Drop the array slots of attributes that never occur (see Notes).
+    # Every attribute of the DSD is listed, but the arrays have slots only for those
+    # with values (see Notes).
+    used = [a for a in attr_order if attr_values[a]]
     keep = [0] + [1 + attr_order.index(a) for a in used]
     for obs_map in (
         [data_set["observations"]]
