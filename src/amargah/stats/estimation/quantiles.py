@@ -112,7 +112,8 @@ def distribution(
 ) -> Distribution:
     """One pass: the weight of every distinct value of ``variable`` in every domain.
 
-    Rows of zero weight are left out, as R's quantile rules drop them.
+    Rows of zero weight are left out, as R's quantile rules drop them. The values are
+    sorted and equal values merged in numpy.
     """
     weight = design.weight_expression()
     filters = _filters(design, by, where)
@@ -125,15 +126,22 @@ def distribution(
     groups = [design.column(c) for c in by]
     selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
     selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
-    selections += [
-        x.copy().as_("amargah_x"),
-        exp.func("sum", weight.copy()).as_("amargah_w"),
-    ]
-    query: exp.Select = (
-        design.select_from(*selections)
-        .where(exp.and_(*filters))
-        .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups), x.copy())
-    )
+    if derived:
+        # weights derived from the fpc are known per unit: sum per unit and value
+        selections += [
+            x.copy().as_("amargah_x"),
+            exp.func("sum", weight.copy()).as_("amargah_w"),
+        ]
+        query: exp.Select = (
+            design.select_from(*selections)
+            .where(exp.and_(*filters))
+            .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups), x.copy())
+        )
+    else:
+        # values are mostly distinct: a plain scan is cheaper than grouping, and ties
+        # are merged after sorting
+        selections += [x.copy().as_("amargah_x"), weight.copy().as_("amargah_w")]
+        query = design.select_from(*selections).where(exp.and_(*filters))
     if derived:
         on = exp.and_(
             *(
@@ -168,10 +176,14 @@ def distribution(
         unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
         w = w * design.units.weight_factor[unit]
     domain, domains, keys_of = _domains(result, by)
-    order = np.lexsort((x_values, domain))
+    # sort by value (an unstable sort is enough: equal values are merged), then
+    # stably by domain (a radix sort of integers)
+    order = np.argsort(x_values)
+    if len(domains) > 1:
+        order = order[np.argsort(domain[order], kind="stable")]
     domain, x_values, w = domain[order], x_values[order], w[order]
-    if derived and domain.size:
-        # the same value may come from several units: merge
+    if domain.size:
+        # equal values (from several rows or units) are one step of the distribution
         new = np.ones(domain.shape[0], dtype=bool)
         new[1:] = (domain[1:] != domain[:-1]) | (x_values[1:] != x_values[:-1])
         starts = np.flatnonzero(new)
