@@ -30,6 +30,37 @@ def test_the_queue_is_linked_for_officers_only(staff_client: Client, client: Cli
     assert 'id="go-queue"' not in client.get("/desk/").content.decode()
 
 
+def test_staff_sign_in_and_its_rate_limit(officer: User) -> None:
+    client = Client()
+    response = client.post(
+        "/desk/staff/login/", {"username": "officer1", "password": "pw-officer1"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/desk/staff/"
+    guesser = Client(REMOTE_ADDR="10.9.9.9")
+    statuses = [
+        guesser.post(
+            "/desk/staff/login/", {"username": "officer1", "password": f"guess{n}"}
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses == [200] * 10 + [429]
+
+
+def test_rate_limits_can_key_on_the_proxy_header(
+    client: Client, settings: object, fill: object
+) -> None:
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # type: ignore[attr-defined]
+    for _ in range(11):
+        client.post(
+            "/desk/staff/login/", {"username": "x", "password": "y"}, HTTP_X_REAL_IP="10.0.0.1"
+        )
+    # Another visitor behind the same proxy is not blocked by the first one's guesses.
+    other = client.post(
+        "/desk/staff/login/", {"username": "x", "password": "y"}, HTTP_X_REAL_IP="10.0.0.2"
+    )
+    assert other.status_code == 200
+
+
 def test_staff_pages_need_login_and_a_role(ticket: Ticket) -> None:
     anonymous = Client()
     response = anonymous.get("/desk/staff/")

@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -436,8 +437,11 @@ def performance_row(figures: selectors.MonthPerformance) -> list[str]:
 # ----------------------------------------------------------------------------- staff
 
 
+@method_decorator(
+    ratelimit(key="ip", rate="10/m", method="POST", group="desk-staff-login"), name="dispatch"
+)
 class StaffLoginView(LoginView):
-    """Sign-in for officers (they need no access to Django's admin)."""
+    """Sign-in for officers, who need no access to Django's admin; guessing is rate-limited."""
 
     template_name = "desk/staff/login.html"
     redirect_authenticated_user = True
