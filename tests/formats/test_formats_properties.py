@@ -97,6 +97,8 @@ def _sdmx_cells(cube: Cube, document: bytes) -> dict[tuple[str, ...], float | No
 @settings(
     max_examples=25,
     deadline=None,
+    # Fixed cases on every run: CI never fails on a case that a local run did not see.
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(cube=cubes())
