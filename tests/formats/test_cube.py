@@ -170,3 +170,16 @@ def test_arrow_from_stats_estimates(cube: Cube) -> None:
             dimensions=cube.dimensions,
             measures=cube.measures,
         )
+
+
+def test_selecting_a_measure_keeps_cube_and_writers_consistent(multi_cube: Cube) -> None:
+    from amargah.formats.jsonstat import jsonstat_dataset
+    from amargah.formats.px import write_px
+
+    one = multi_cube.select({"INDICATOR": ["UNEMP_RATE"]})
+    assert [m.id for m in one.measures] == ["UNEMP_RATE"]
+    assert one.dimension("INDICATOR").code_ids == ("UNEMP_RATE",)
+    doc = jsonstat_dataset(one, lang="en")
+    assert list(doc["dimension"]["INDICATOR"]["category"]["unit"]) == ["UNEMP_RATE"]
+    assert b'UNITS[en]("Unemployment rate")="percent";' in write_px(one)
+    assert b"Activity rate" not in write_px(one)
