@@ -2,9 +2,10 @@
 
 The official XSD (ddialliance/ddi-c_2, schemas/codebook.xsd) ships in no PyPI or npm
 package, so it is not vendored here. Instead every element of our documents is checked
-against the structure of the sample ``ddi_codebook_2_5.xml`` in
-shared/brief/standards/samples/dissemination, which was validated against that XSD:
-each child must be one the sample has under the same path, in the sample's order.
+against the structure of the sample ``ddi_codebook_2_5.xml`` (a copy of the office's
+sample in shared/brief/standards/samples/dissemination), which was validated against
+that XSD: each child must be one the sample has under the same path, in the sample's
+order, and each attribute one the sample uses there.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from lxml import etree
 from amargah.formats import Lang, Text
 from amargah.formats.ddi import Category, DataFile, Study, Variable, write_ddi_codebook
 
-SAMPLE = (
-    Path(__file__).parents[3] / "shared/brief/standards/samples/dissemination/ddi_codebook_2_5.xml"
-)
+SAMPLE = Path(__file__).parent / "samples" / "ddi_codebook_2_5.xml"  # see samples/README.md
 NS = {"d": "ddi:codebook:2_5"}
 
 

@@ -13,7 +13,7 @@ from amargah.formats import Cube, Lang
 from amargah.formats.jsonstat import jsonstat_collection, jsonstat_dataset, write_jsonstat
 from conftest import MISSING, SUPPRESSED
 
-SAMPLES = Path(__file__).parents[3] / "shared/brief/standards/samples/dissemination"
+SAMPLES = Path(__file__).parent / "samples"  # copies of the office's samples (see README)
 HREF = "http://127.0.0.1:8000/api/v2/tables/LFS_UNEMP/data?outputFormat=json-stat2"
 
 

@@ -27,7 +27,7 @@ from amargah.formats.pxweb import (
 )
 from conftest import SUPPRESSED, multi_measure_cube, rate_cube
 
-SAMPLES = Path(__file__).parents[3] / "shared/brief/standards/samples/dissemination"
+SAMPLES = Path(__file__).parent / "samples"  # copies of the office's samples (see README)
 BASE = "http://127.0.0.1:8000/api/v2"
 
 
