@@ -297,6 +297,31 @@ class Cube:
     With more than one measure, exactly one dimension has the role ``metric`` and its
     codes are the measures' ids (the JSON-stat and PxWeb ``ContentsCode`` layout).
 
+    Attributes
+    ----------
+    id
+        The table's id: the SDMX dataflow, PxWeb table and PX matrix id.
+    version
+        ``"1.0"``, ``"1.1"``...: a correction is a new version.
+    title, description
+        Name and a sentence on what the table shows.
+    dimensions
+        In the order of observation keys (and of JSON-stat ``id``).
+    measures
+        What the values are, with unit and decimals.
+    observations
+        ``{key: Observation}``; dense when every key is present.
+    notes
+        Footnotes for the whole table.
+    source
+        Who produced the figures.
+    updated
+        When the figures last changed (timezone-aware).
+    contact
+        Who answers questions about them.
+    agency
+        The SDMX maintenance agency (the office's id).
+
     Examples
     --------
     >>> sex = Dimension("SEX", Text("جنس", "Sex"),
