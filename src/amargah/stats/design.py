@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlglot import exp
@@ -148,6 +149,7 @@ class Design:
         "_fpc",
         "_ids",
         "_lonely_psu",
+        "_memo",
         "_nest",
         "_poststrata",
         "_probs",
@@ -166,6 +168,7 @@ class Design:
     _fpc: tuple[str, ...]
     _ids: tuple[str, ...]
     _lonely_psu: LonelyPSU
+    _memo: list[tuple[str, pa.Table]]
     _nest: bool
     _poststrata: PostStrata | None
     _probs: str | None
@@ -205,6 +208,7 @@ class Design:
         self._set("_lonely_psu", lonely_psu)
         self._set("_poststrata", None)
         self._set("_calibration", None)
+        self._set("_memo", [])
         source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
         self._set("_rows", rows)
@@ -212,8 +216,8 @@ class Design:
         schema = self._engine.schema(source)
         self._set("_schema", schema)
         self._set("_columns", frozenset(engine_names))
-        self._validate_columns()
-        self._set("_units", self._build_units())
+        checks = self._validate_columns()
+        self._set("_units", self._build_units(checks))
 
     # -- immutability ---------------------------------------------------------------
 
@@ -444,11 +448,26 @@ class Design:
         copy = object.__new__(type(self))
         for name in Design.__slots__:
             object.__setattr__(copy, name, changes.get(name, getattr(self, name)))
+        object.__setattr__(copy, "_memo", [])
         return copy
 
     def condition(self, condition: Condition) -> exp.Expr:
         """Parse and check a domain condition against the data's columns."""
         return parse_condition(condition, columns=self._engine_names)
+
+    def aggregate(self, query: exp.Expr) -> pa.Table:
+        """Run an aggregation over the data, reusing the last result for the same query.
+
+        The data of a design does not change, so a repeated pass (a total then a mean
+        of the same variables, say) is answered from the previous result.
+        """
+        sql = query.sql(dialect=self._engine.dialect)
+        for key, table in self._memo:
+            if key == sql:
+                return table
+        table = self._engine.execute(query)
+        self._memo[:] = [(sql, table)]
+        return table
 
     def first_rows(self, condition: exp.Expr) -> list[int]:
         """Row numbers (from 1) of the first rows where ``condition`` holds."""
@@ -709,7 +728,12 @@ class Design:
 
     # -- construction ---------------------------------------------------------------
 
-    def _validate_columns(self) -> None:
+    def _validate_columns(self) -> list[tuple[str, exp.Expr, str]]:
+        """Check the design columns' names and types; return row checks for the pass.
+
+        Each check is (column, condition on a bad row, message); the conditions are
+        counted in the same pass that finds the sampling units.
+        """
         named = [*self._ids, *self._strata, *self._fpc]
         named += [c for c in (self._weights, self._probs) if c is not None]
         for column in named:
@@ -762,22 +786,9 @@ class Design:
                     "selection probabilities must be in (0, 1]",
                 )
             )
-        if not checks:
-            return
-        counts = exp.select(
-            *(
-                exp.func(
-                    "sum", exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
-                ).as_(f"c{i}")
-                for i, (_, cond, _) in enumerate(checks)
-            )
-        ).from_(exp.to_table(self._source))
-        result = self._engine.execute(counts).to_pylist()[0]
-        for i, (column, cond, message) in enumerate(checks):
-            if result[f"c{i}"]:
-                raise SurveyInputError(message, column=column, rows=self.first_rows(cond))
+        return checks
 
-    def _build_units(self) -> Units:
+    def _build_units(self, checks: Sequence[tuple[str, exp.Expr, str]]) -> Units:
         # the finest unit is the last-stage cluster; every row when ids is "1"
         key_columns = list(dict.fromkeys([*self._strata, *(self._ids or (ROW_COLUMN,))]))
         keys = [self.column(c).as_(f"k{i}") for i, c in enumerate(key_columns)]
@@ -785,16 +796,30 @@ class Design:
         for j, column in enumerate(self._fpc):
             fpc_bounds.append(exp.func("min", self.number(column)).as_(f"fmin{j}"))
             fpc_bounds.append(exp.func("max", self.number(column)).as_(f"fmax{j}"))
+        counts = [
+            exp.cast(
+                exp.func(
+                    "sum", exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
+                ),
+                exp.DataType.build("bigint"),
+            ).as_(f"check{i}")
+            for i, (_, cond, _) in enumerate(checks)
+        ]
         query = (
             exp.select(
                 *keys,
                 *fpc_bounds,
+                *counts,
                 exp.func("min", exp.column(ROW_COLUMN, quoted=True)).as_("first_row"),
             )
             .from_(exp.to_table(self._source))
             .group_by(*(self.column(c) for c in key_columns))
         )
         table = self._engine.execute(query)
+        # bad rows are reported before anything is built on them
+        for i, (column, cond, message) in enumerate(checks):
+            if pc.sum(table.column(f"check{i}")).as_py():
+                raise SurveyInputError(message, column=column, rows=self.first_rows(cond))
         # the unit order follows the first row of each unit, so that unit numbers are
         # stable across runs
         table = table.sort_by("first_row")
@@ -958,6 +983,7 @@ class ReplicateDesign(Design):
     def __init__(self, design: Design, scheme: ReplicateScheme) -> None:
         for name in Design.__slots__:
             object.__setattr__(self, name, getattr(design, name))
+        object.__setattr__(self, "_memo", [])
         object.__setattr__(self, "_scheme", scheme)
 
     @property

@@ -192,7 +192,7 @@ def domain_pass(
         .from_(inner.subquery("a"))
         .join(exp.to_table(units.relation).as_("u"), on=join_on)
     )
-    result = design.engine.execute(query)
+    result = design.aggregate(query)
     for i, column in enumerate(missing_checks):
         if pc.sum(result.column(f"amargah_na{i}")).as_py():
             condition: exp.Expr = design.column(column).is_(exp.Null())
