@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("amargah.status.urls")),
     path("production/", include("amargah.production.urls")),
     path("", include("amargah.portal.urls")),
+    path("", include("amargah.disclosure.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("health/live", health.live, name="health-live"),

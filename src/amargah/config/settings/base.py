@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "amargah.status",
     "amargah.production",
     "amargah.portal",
+    "amargah.disclosure",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -160,6 +161,8 @@ METRICS_ALLOWED_IPS = env.env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 # Data portal: the APIs' rate limit per client address, and the largest selection served.
 PORTAL_API_RATE = env.env_str("PORTAL_API_RATE", "600/m")
 PORTAL_MAX_CELLS = int(env.env_str("PORTAL_MAX_CELLS", "20000"))
+# Every release passes these checks before it is created or published (issue 6).
+PORTAL_PUBLICATION_CHECKS = ["amargah.disclosure.services.publication_problems"]
 # The static status snapshot, rewritten after every probe, for the web server to serve
 # when the application is down.
 STATUS_SNAPSHOT_DIR = Path(env.env_str("STATUS_SNAPSHOT_DIR", str(DATA_DIR / "status-snapshot")))

@@ -1,0 +1,23 @@
+"""Kinds and codes of the disclosure-control app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProtectionMethod(models.TextChoices):
+    """How a study's frequency tables are protected before publication."""
+
+    SUPPRESSION = "suppression", _("Cell suppression (primary and secondary)")
+    CELL_KEY = "cell_key", _("Cell-key perturbation")
+
+
+class DisclosureErrorCode(models.TextChoices):
+    """Machine-readable reasons a table or a builder request is refused."""
+
+    THRESHOLD = "threshold", _("Too few contributors")
+    RECOVERABLE = "recoverable", _("Suppressed cell recoverable from the margins")
+    UNRELIABLE = "unreliable", _("Estimate too unreliable to publish")
+    TOO_MANY_VARIABLES = "too_many_variables", _("Too many variables")
+    TOO_MANY_CELLS = "too_many_cells", _("Too many cells")
+    UNKNOWN_VARIABLE = "unknown_variable", _("Unknown variable")
+    NO_VARIABLE = "no_variable", _("No variable chosen")

@@ -1,0 +1,144 @@
+"""Reads: the rules of a study, and the quality report of a release."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.utils import timezone
+
+from amargah.disclosure import tables
+from amargah.disclosure.models import StudyRules
+from amargah.formats.cube import Cube
+from amargah.portal import selectors as portal_selectors
+from amargah.portal.downloads import FORMATS
+from amargah.portal.models import Release, StatTable, Study
+from amargah.stats.quality import Dispositions, ResponseRates, grade, response_rates
+
+# The demo survey's disposition codes (codebook ``disposition``) in AAPOR's groups.
+_DISPOSITION_GROUPS = {1: "complete", 2: "refusal", 3: "non_contact", 4: "not_eligible"}
+
+
+def cv_thresholds(rules: StudyRules | None) -> tuple[float, float]:
+    """(reliable below, publishable below) for a study: its rules, else the office's.
+
+    The office's defaults are ``QUALITY_CV_THRESHOLDS`` (fractions), else 15% and 30%.
+    """
+    if rules is not None:
+        return rules.cv_reliable, rules.cv_publishable
+    reliable, publishable = getattr(settings, "QUALITY_CV_THRESHOLDS", (0.15, 0.30))
+    return float(reliable), float(publishable)
+
+
+def rules_for_study(study: Study) -> StudyRules | None:
+    """The study's disclosure rules, or ``None`` when none are configured."""
+    return StudyRules.objects.filter(study=study).first()
+
+
+def rules_for_cube(cube: Cube) -> StudyRules | None:
+    """The rules of the study that the cube's table belongs to (``None`` if unknown)."""
+    return StudyRules.objects.select_related("study").filter(study__tables__code=cube.id).first()
+
+
+def _study_dispositions(study: Study) -> Dispositions | None:
+    """Final dispositions of a survey's sample, read from its household file.
+
+    ``DISCLOSURE_DISPOSITIONS`` maps a study code to the Parquet file (relative to the
+    demo world) whose ``disposition`` column holds the demo codebook's codes.
+    """
+    files = getattr(settings, "DISCLOSURE_DISPOSITIONS", {"lfs-1405": "lfs_households.parquet"})
+    name = files.get(study.code)
+    if name is None:
+        return None
+    path = Path(settings.DEMO_WORLD_DIR) / name
+    if not path.exists():
+        return None
+    codes = Counter(pq.read_table(path, columns=["disposition"])["disposition"].to_pylist())
+    counts = dict.fromkeys(_DISPOSITION_GROUPS.values(), 0)
+    for code, n in codes.items():
+        group = _DISPOSITION_GROUPS.get(int(code)) if code is not None else None
+        if group is not None:
+            counts[group] += n
+    return Dispositions(**counts)
+
+
+@dataclass
+class QualityReport:
+    """A release's quality along the ESS dimensions, computed from its data and records.
+
+    Rates are fractions; durations are days.
+    """
+
+    table: StatTable
+    release: Release
+    cube: Cube
+    rules: StudyRules | None
+    cells: int
+    frequency: bool
+    grades: dict[str, int] = field(default_factory=dict)
+    median_cv: float | None = None
+    max_cv: float | None = None
+    flagged: dict[str, int] = field(default_factory=dict)
+    rates: ResponseRates | None = None
+    days_after_period: int | None = None
+    days_late: int | None = None
+    versions: int = 1
+    formats: list[str] = field(default_factory=list)
+    additive: tuple[int, int] | None = None
+
+
+def quality_report(code: str, *, version: int | None = None) -> QualityReport:
+    """The quality report of a published release of table ``code`` (404 otherwise)."""
+    table = portal_selectors.table_by_code(code)
+    release = portal_selectors.table_release(table, version=version)
+    cube = portal_selectors.release_cube(release)
+    study = table.study
+    rules = rules_for_study(study)
+    reliable, publishable = cv_thresholds(rules)
+    observations = list(cube.observations.values())
+    cvs = [o.cv for o in observations if o.cv is not None]
+    grades = Counter(
+        grade(cv, reliable_below=reliable, publishable_below=publishable).code for cv in cvs
+    )
+    flagged = Counter(o.status.value for o in observations if o.status is not None)
+    frequency = tables.is_frequency(cube)
+    additive = None
+    if frequency:
+        linear, _keys = tables.linear_table(cube)
+        checked = [
+            (total, parts)
+            for total, parts in linear.relations
+            if all(cube.observations[_keys[i]].value is not None for i in (total, *parts))
+        ]
+        holds = sum(
+            abs(linear.values[total] - linear.values[list(parts)].sum()) < 1e-6
+            for total, parts in checked
+        )
+        additive = (holds, len(checked))
+    published_at = release.published_at or timezone.now()
+    period_end = study.period_end
+    days_after = (timezone.localdate(published_at) - period_end).days
+    days_late = max(0, (published_at - release.scheduled_for).days)
+    dispositions = _study_dispositions(study)
+    return QualityReport(
+        table=table,
+        release=release,
+        cube=cube,
+        rules=rules,
+        cells=len(observations),
+        frequency=frequency,
+        grades=dict(sorted(grades.items())),
+        median_cv=statistics.median(cvs) if cvs else None,
+        max_cv=max(cvs) if cvs else None,
+        flagged=dict(sorted(flagged.items())),
+        rates=response_rates(dispositions) if dispositions else None,
+        days_after_period=days_after,
+        days_late=days_late,
+        versions=len(portal_selectors.table_versions(table)),
+        formats=[str(f.label) for f in FORMATS.values()],
+        additive=additive,
+    )
