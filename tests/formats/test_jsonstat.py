@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from jsonstat_validator import JSONStatValidationError, validate_jsonstat
 from pyjstat import pyjstat
 
 from amargah.formats import Cube, Lang
@@ -93,3 +94,20 @@ def test_collection_reads_with_pyjstat(cube: Cube, multi_cube: Cube) -> None:
     value = cube.observations[("S20", "T", "1400")].value
     assert value is not None
     assert _read(json.dumps(items[0]))[("S20", "T", "1400")] == round(value, 1)
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_valid_for_jsonstat_validator(
+    cube: Cube, multi_cube: Cube, pop_cube: Cube, lang: Lang
+) -> None:
+    """jsonstat-validator checks the 2.0 spec strictly (absolute href, sizes, indices)."""
+    for c in (cube, multi_cube, pop_cube):
+        assert validate_jsonstat(jsonstat_dataset(c, lang=lang, href=HREF))
+    collection = jsonstat_collection(
+        [(cube, HREF)], lang=lang, href="http://127.0.0.1:8000/jsonstat/", label="x", embed=True
+    )
+    assert validate_jsonstat(collection)
+    broken = jsonstat_dataset(cube, lang=lang, href=HREF)
+    broken["size"] = [3, 3, 2]  # the validator does check: sizes must match the categories
+    with pytest.raises(JSONStatValidationError):
+        validate_jsonstat(broken)

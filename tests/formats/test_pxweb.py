@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from jsonstat_validator import validate_jsonstat
 from pxweb import PxApi
 
 from amargah.formats import Cube, Lang, Text
@@ -66,6 +67,8 @@ def test_metadata_has_the_sample_keys(cube: Cube) -> None:
     for dim_id in meta["id"]:
         assert set(meta["dimension"][dim_id]["extension"]) >= {"elimination", "show", "codeLists"}
     assert meta["dimension"]["REF_AREA"]["extension"]["eliminationValueCode"] == "S20"
+    assert validate_jsonstat(meta)
+    assert validate_jsonstat(pxweb_data(cube, lang="fa", base_url=BASE))
 
 
 class _Handler(BaseHTTPRequestHandler):
