@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from amargah.demo.tables import population_by_county_sex_age
 from amargah.disclosure import services, tables
@@ -17,6 +18,13 @@ from amargah.portal.models import StatTable, Study
 from amargah.portal.services import PublicationRefused, release_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    # Problems are written in the active language; these tests read the English ones.
+    with translation.override("en"):
+        yield
 
 
 def census_rules() -> None:
