@@ -309,6 +309,43 @@ def test_breach_escalates_to_supervisors_once(
     assert services.escalate_breaches() == 0
 
 
+def test_at_risk_warns_the_officer_once_then_the_deadline_escalates(
+    ticket: Ticket, officer: User, supervisor: User, django_capture_on_commit_callbacks: object
+) -> None:
+    officer.email = "officer1@example.org"
+    officer.save()
+    services.ticket_assign(actor=supervisor, ticket=ticket, assignee=officer)
+    # A complaint: first response within 24 hours on the 24/7 clock, at risk after 18.
+    at_risk = ticket.received_at + dt.timedelta(hours=18, minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        assert services.ticket_escalate_if_breached(ticket_id=ticket.pk, now=at_risk) == [
+            "at_risk:first_response"
+        ]
+        assert services.ticket_escalate_if_breached(ticket_id=ticket.pk, now=at_risk) == []
+        late = ticket.due_first_response + dt.timedelta(minutes=1)
+        assert services.ticket_escalate_if_breached(ticket_id=ticket.pk, now=late) == [
+            "first_response"
+        ]
+    from django.core import mail
+
+    assert [message.to for message in mail.outbox] == [[officer.email], [supervisor.email]]
+    assert "نزدیک" in mail.outbox[0].subject
+    actions = list(Event.objects.filter(ticket=ticket).values_list("action", flat=True))
+    assert actions.count(EventAction.AT_RISK) == 1 and actions.count(EventAction.ESCALATED) == 1
+
+
+def test_the_deferred_check_rearms_for_the_deadline(ticket: Ticket, settings: object) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # type: ignore[attr-defined]
+    at_risk = ticket.received_at + dt.timedelta(hours=19)
+    services.ticket_escalate_if_breached(ticket_id=ticket.pk, now=at_risk, reschedule=True)
+    deadlines = {
+        row.run_after for row in DBTaskResult.objects.filter(task_path__endswith="escalate_ticket")
+    }
+    assert deadlines == {ticket.due_first_response}
+
+
 def test_a_ticket_not_yet_due_is_not_escalated(ticket: Ticket, supervisor: User) -> None:
     assert services.ticket_escalate_if_breached(ticket_id=ticket.pk) == []
     assert services.escalate_breaches(now=ticket.due_resolution + dt.timedelta(minutes=1)) == 2  # type: ignore[operator]

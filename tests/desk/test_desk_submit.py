@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
@@ -302,4 +303,8 @@ def test_with_the_database_queue_tasks_commit_with_the_ticket(
         "send_notification",
     ]
     deferred = {row.run_after for row in rows if row.task_path.endswith("escalate_ticket")}
-    assert deferred == {ticket.due_first_response, ticket.due_resolution}
+    # Armed at 75% of each target (a complaint: 18 hours and 126 hours, 24/7 clock).
+    assert deferred == {
+        ticket.received_at + dt.timedelta(hours=18),
+        ticket.received_at + dt.timedelta(hours=126),
+    }

@@ -86,6 +86,7 @@ class EventAction(models.TextChoices):
     ATTACHMENT_ADDED = "attachment_added", _("File attached")
     PAUSED = "paused", _("SLA clock paused")
     RESUMED = "resumed", _("SLA clock resumed")
+    AT_RISK = "at_risk", _("Deadline near: warning sent")
     ESCALATED = "escalated", _("Escalated to a supervisor")
     RATED = "rated", _("Rated by the requester")
     VIEWED = "viewed", _("Opened by staff")

@@ -119,6 +119,8 @@ class Ticket(models.Model):
     due_resolution = models.DateTimeField(_("resolution due"), null=True, blank=True)
     paused_minutes = models.FloatField(_("paused (minutes of the clock)"), default=0)
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    warned_first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    warned_resolution_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalated_first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalated_resolution_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(default=False, editable=False)

@@ -55,15 +55,11 @@ def officers() -> QuerySet[AuthUser]:
     )
 
 
-def tickets_past_due(*, now: dt.datetime) -> list[int]:
-    """Open tickets with a missed deadline not yet escalated."""
-    first = Q(
-        first_response_at__isnull=True,
-        due_first_response__lt=now,
-        escalated_first_response_at__isnull=True,
-    )
+def tickets_owing_targets() -> list[int]:
+    """Open tickets that may need a warning or an escalation: a target owed, not yet escalated."""
+    first = Q(first_response_at__isnull=True, escalated_first_response_at__isnull=True)
     resolution = Q(
-        answered_at__isnull=True, due_resolution__lt=now, escalated_resolution_at__isnull=True
+        answered_at__isnull=True, due_resolution__isnull=False, escalated_resolution_at__isnull=True
     )
     return list(
         Ticket.objects.filter(status__in=OPEN_STATUSES)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from amargah.core.dates import format_date
+from amargah.core.dates import format_date, format_datetime
 from amargah.core.persian import to_persian_digits
 from amargah.desk import selectors, tracking
 from amargah.desk.choices import (
@@ -324,12 +324,31 @@ def _digits(text: str, language: str) -> str:
     return to_persian_digits(text) if language == "fa" else text
 
 
+# Share of a target after which the ticket is "at risk" and its officer is warned.
+AT_RISK_SHARE = 0.75
+
+
+def _warn_moment(ticket: Ticket, target: str) -> dt.datetime | None:
+    """When ``target`` of ``ticket`` becomes at risk (None while the resolution clock is paused)."""
+    calendar = selectors.sla_calendar(ticket.policy.clock)
+    if target == SlaTarget.FIRST_RESPONSE:
+        return calendar.add(
+            ticket.received_at, AT_RISK_SHARE * ticket.policy.first_response_minutes
+        )
+    if ticket.due_resolution is None:
+        return None
+    minutes = AT_RISK_SHARE * ticket.policy.resolution_minutes + ticket.paused_minutes
+    return calendar.add(ticket.received_at, minutes)
+
+
 def _schedule_escalations(ticket: Ticket) -> None:
+    """Enqueue each target's deadline check at its at-risk moment; the check re-arms itself."""
     from amargah.desk import tasks
 
-    tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=ticket.due_first_response)
-    if ticket.due_resolution is not None:
-        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=ticket.due_resolution)
+    for target in (SlaTarget.FIRST_RESPONSE, SlaTarget.RESOLUTION):
+        moment = _warn_moment(ticket, target)
+        if moment is not None:
+            tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
@@ -629,40 +648,82 @@ def survey_submit(
 # ----------------------------------------------------------------------------- escalation
 
 
-def ticket_escalate_if_breached(*, ticket_id: int, now: dt.datetime | None = None) -> list[str]:
-    """Escalate each missed target of one ticket to the supervisors, once per target.
+def ticket_escalate_if_breached(
+    *, ticket_id: int, now: dt.datetime | None = None, reschedule: bool = False
+) -> list[str]:
+    """Warn once when a target is at risk, escalate once when it is missed.
 
-    Returns the targets escalated by this call. Safe to run any number of times:
-    a conditional update claims each escalation, so two workers never both send it.
+    At 75% of a target the assigned officer (or, with none, the supervisors) is
+    warned; past the deadline the supervisors are told. Returns what this call did:
+    ``"first_response"``/``"resolution"`` for escalations, ``"at_risk:<target>"``
+    for warnings. Safe to run any number of times: a conditional update claims each
+    step, so two workers never both send it. With ``reschedule`` (the deferred
+    task's own run) a warned target arms one more check at its deadline.
     """
     now = now or timezone.now()
-    escalated: list[str] = []
+    done: list[str] = []
     with transaction.atomic():
-        ticket = Ticket.objects.filter(pk=ticket_id).first()
+        ticket = Ticket.objects.select_related("policy", "assigned_to").filter(pk=ticket_id).first()
         if ticket is None or ticket.status not in OPEN_STATUSES:
-            return escalated
-        claims = [
-            (
-                SlaTarget.FIRST_RESPONSE,
-                ticket.first_response_at is None and ticket.due_first_response < now,
-                "escalated_first_response_at",
-            ),
-            (
-                SlaTarget.RESOLUTION,
-                ticket.answered_at is None
-                and ticket.due_resolution is not None
-                and ticket.due_resolution < now,
-                "escalated_resolution_at",
-            ),
+            return done
+        targets = [
+            (SlaTarget.FIRST_RESPONSE, ticket.first_response_at, ticket.due_first_response),
+            (SlaTarget.RESOLUTION, ticket.answered_at, ticket.due_resolution),
         ]
-        for target, breached, field in claims:
-            if breached and Ticket.objects.filter(
-                pk=ticket.pk, **{f"{field}__isnull": True}
-            ).update(**{field: now}):
-                escalated.append(target)
-                _event(ticket, EventAction.ESCALATED, new=target)
-                _notify_supervisors(ticket, target)
-    return escalated
+        for target, completed, due in targets:
+            if completed is not None or due is None:
+                continue
+            warned_field, escalated_field = f"warned_{target}_at", f"escalated_{target}_at"
+            if due < now:
+                # Past the deadline a warning would come too late: the escalation says it all.
+                if _claim(ticket, escalated_field, now):
+                    _claim(ticket, warned_field, now)
+                    done.append(target)
+                    _event(ticket, EventAction.ESCALATED, new=target)
+                    _notify_supervisors(ticket, target)
+                continue
+            warn_at = _warn_moment(ticket, target)
+            if warn_at is not None and warn_at <= now and _claim(ticket, warned_field, now):
+                done.append(f"at_risk:{target}")
+                _event(ticket, EventAction.AT_RISK, new=target)
+                _warn_officer(ticket, target, due)
+                if reschedule:
+                    from amargah.desk import tasks
+
+                    tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=due)
+    return done
+
+
+def _claim(ticket: Ticket, field: str, now: dt.datetime) -> bool:
+    """Set a once-only timestamp if it is still empty; whether this call set it."""
+    return bool(
+        Ticket.objects.filter(pk=ticket.pk, **{f"{field}__isnull": True}).update(**{field: now})
+    )
+
+
+def _warn_officer(ticket: Ticket, target: str, due: dt.datetime) -> None:
+    link = _link("desk:staff-ticket", str(ticket.pk))
+    recipients = [ticket.assigned_to] if ticket.assigned_to else list(selectors.supervisors())
+    for user in recipients:
+        if not user.email:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Deadline near on ticket %(code)s") % {"code": ticket.tracking_code}
+            body = _(
+                "The %(target)s target of ticket %(code)s falls due on %(date)s. Open it: %(link)s"
+            ) % {
+                "target": SlaTarget(target).label,
+                "code": ticket.tracking_code,
+                "date": format_datetime(due, settings.LANGUAGE_CODE),
+                "link": link,
+            }
+        notification_queue(
+            channel=NotificationChannel.EMAIL,
+            recipient=user.email,
+            subject=subject,
+            body=body,
+            ticket=ticket,
+        )
 
 
 def _notify_supervisors(ticket: Ticket, target: str) -> None:
@@ -687,7 +748,7 @@ def _notify_supervisors(ticket: Ticket, target: str) -> None:
 
 
 def escalate_breaches(*, now: dt.datetime | None = None) -> int:
-    """Escalate every missed deadline not escalated yet; return how many targets were escalated."""
+    """Warn of every target at risk and escalate every missed one, once each; return how many."""
     now = now or timezone.now()
-    candidates = selectors.tickets_past_due(now=now)
+    candidates = selectors.tickets_owing_targets()
     return sum(len(ticket_escalate_if_breached(ticket_id=pk, now=now)) for pk in candidates)

@@ -50,8 +50,8 @@ def send_notification(notification_id: int) -> str:
 
 @task()
 def escalate_ticket(ticket_id: int) -> list[str]:
-    """Escalate the ticket's missed targets to the supervisors, once each."""
-    return services.ticket_escalate_if_breached(ticket_id=ticket_id)
+    """Warn of targets at risk and escalate missed ones, once each; re-arm for the deadline."""
+    return services.ticket_escalate_if_breached(ticket_id=ticket_id, reschedule=True)
 
 
 @task()
