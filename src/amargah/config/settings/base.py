@@ -176,6 +176,10 @@ RATELIMIT_VIEW = "amargah.desk.views.rate_limited"
 # Turns a blocked request into RATELIMIT_VIEW's 429 page instead of a bare 403.
 MIDDLEWARE = [*MIDDLEWARE, "django_ratelimit.middleware.RatelimitMiddleware"]
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Behind a reverse proxy every visitor arrives from the proxy's address: name the header
+# the proxy sets to the client's address (nginx: proxy_set_header X-Real-IP), as a
+# request.META key such as HTTP_X_REAL_IP. Empty means REMOTE_ADDR.
+RATELIMIT_IP_META_KEY = env.env_str("RATELIMIT_IP_META_KEY", "") or None
 DESK_RATE_SUBMIT = env.env_str("DESK_RATE_SUBMIT", "10/h")
 DESK_RATE_LOOKUP = env.env_str("DESK_RATE_LOOKUP", "5/m")
 DESK_RATE_LOOKUP_PER_CODE = env.env_str("DESK_RATE_LOOKUP_PER_CODE", "10/d")
