@@ -142,6 +142,10 @@ def distribution(
         # are merged after sorting
         selections += [x.copy().as_("amargah_x"), weight.copy().as_("amargah_w")]
         query = design.select_from(*selections).where(exp.and_(*filters))
+        # the engine sorts in parallel; numpy then finds the rows already in order
+        query = query.order_by(
+            *(exp.column(f"g{i}") for i in range(len(groups))), exp.column("amargah_x")
+        )
     if derived:
         on = exp.and_(
             *(
@@ -177,11 +181,13 @@ def distribution(
         w = w * design.units.weight_factor[unit]
     domain, domains, keys_of = _domains(result, by)
     # sort by value (an unstable sort is enough: equal values are merged), then
-    # stably by domain (a radix sort of integers)
-    order = np.argsort(x_values)
-    if len(domains) > 1:
-        order = order[np.argsort(domain[order], kind="stable")]
-    domain, x_values, w = domain[order], x_values[order], w[order]
+    # stably by domain (a radix sort of integers); rows sorted by the engine are
+    # recognised in linear time
+    if not (_ascending(x_values, domain)):
+        order = np.argsort(x_values)
+        if len(domains) > 1:
+            order = order[np.argsort(domain[order], kind="stable")]
+        domain, x_values, w = domain[order], x_values[order], w[order]
     if domain.size:
         # equal values (from several rows or units) are one step of the distribution
         new = np.ones(domain.shape[0], dtype=bool)
@@ -196,6 +202,14 @@ def distribution(
     offsets = np.concatenate([[0.0], cumulative])[start]
     cumulative = cumulative - np.repeat(offsets, stop - start)
     return Distribution(keys_of, domains, x_values, cumulative, start, stop)
+
+
+def _ascending(values: FloatArray, domain: IntArray) -> bool:
+    """Whether rows are ordered by domain, then by value within a domain."""
+    if values.shape[0] < 2:
+        return True
+    same = domain[1:] == domain[:-1]
+    return bool(np.all(domain[1:] >= domain[:-1]) and np.all(~same | (values[1:] >= values[:-1])))
 
 
 def _domains(
