@@ -318,6 +318,7 @@ def performance(request: HttpRequest) -> HttpResponse:
             "figures": figures,
             "months": months,
             "chart": _chart(series, right_to_left=get_language_bidi()),
+            "received": [(kind.label, figures.received[kind]) for kind in TicketKind],
             "backlog": [
                 (BACKLOG_LABELS[name], figures.backlog[name])
                 for name, _low, _high in selectors.BACKLOG_BUCKETS
