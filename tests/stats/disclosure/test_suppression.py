@@ -138,3 +138,39 @@ def test_no_published_cell_breaks_the_rule_and_no_withheld_cell_is_recoverable(
         low, high = lp_interval(values, dims, withheld, key)
         assert high - low > 1e-6, (key, low, high)
     assert all(TOTAL in key or key in inner for key in values)
+
+
+# R sdcTable's own test of its attacker check (tests/testthat/test-simpleheuristic.R in
+# sdcTools/sdcTable): a 4 x 4 table with margins computed from these inner cells and
+# nine cells marked sensitive. Every row and column holds at least two withheld cells,
+# yet (w, b) = 47 can be recomputed exactly; sdcTable's SIMPLEHEURISTIC adds one more
+# suppression, (x, b), after which its `attack()` bounds (w, b) to [0, 141].
+SDC_ROWS, SDC_COLS = ("w", "x", "y", "z"), ("a", "b", "c", "d")
+SDC_INNER = {
+    ("w", "a"): 30.0, ("w", "b"): 47.0, ("w", "c"): 64.0, ("w", "d"): 89.0,
+    ("x", "a"): 90.0, ("x", "b"): 124.0, ("x", "c"): 5.0, ("x", "d"): 31.0,
+    ("y", "a"): 92.0, ("y", "b"): 100.0, ("y", "c"): 59.0, ("y", "d"): 85.0,
+    ("z", "a"): 800.0, ("z", "b"): 991.0, ("z", "c"): 651.0, ("z", "d"): 685.0,
+}  # fmt: skip
+SDC_SENSITIVE = [
+    ("w", "a"), ("w", "b"), ("w", "c"), ("x", "a"), ("x", "c"),
+    ("y", "b"), ("y", "d"), ("z", "b"), ("z", "d"),
+]  # fmt: skip
+
+
+def test_sdctable_attacker_example() -> None:
+    values = with_margins(SDC_INNER, [SDC_ROWS, SDC_COLS])
+    table = LinearTable.from_hierarchies(
+        values, [flat_hierarchy(SDC_ROWS), flat_hierarchy(SDC_COLS)]
+    )
+    sensitive = [table.index[key] for key in SDC_SENSITIVE]
+    wb = table.index[("w", "b")]
+    assert intervals(table, sensitive)[wb] == pytest.approx((47.0, 47.0))
+    # sdcTable's repair and its attack() bounds
+    repaired = [*sensitive, table.index[("x", "b")]]
+    assert intervals(table, repaired)[wb] == pytest.approx((0.0, 141.0))
+    # Our optimal search also adds a single cell, the cheapest that works: (x, d) = 31
+    # rather than the heuristic's (x, b) = 124.
+    chosen = secondary_suppression(table, sensitive)
+    assert {table.cells[i] for i in chosen} - set(SDC_SENSITIVE) == {("x", "d")}
+    assert intervals(table, chosen)[wb] == pytest.approx((0.0, 78.0))
