@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sdmx
+from formats_support import SUPPRESSED
 from openpyxl import load_workbook
 from pyaxis import pyaxis
 from pyjstat import pyjstat
@@ -32,7 +33,6 @@ from amargah.formats.sdmx import (
     write_sdmx_structure_specific,
 )
 from amargah.formats.tabular import write_csv, write_xlsx
-from conftest import SUPPRESSED
 
 Cells = dict[tuple[str, ...], float | None]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from formats_support import MISSING, SUPPRESSED, rate_cube
 
 from amargah.formats import Code, Cube, Dimension, Flag, Observation, Role, Text, cube_from_arrow
-from conftest import MISSING, SUPPRESSED, rate_cube
 
 
 def test_select_keeps_code_list_order_and_only_chosen_cells(cube: Cube) -> None:

@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 
 import pytest
+from formats_support import MISSING, SUPPRESSED
 from jsonstat_validator import JSONStatValidationError, validate_jsonstat
 from pyjstat import pyjstat
 
 from amargah.formats import Cube, Lang
 from amargah.formats.jsonstat import jsonstat_collection, jsonstat_dataset, write_jsonstat
-from conftest import MISSING, SUPPRESSED
 
 SAMPLES = Path(__file__).parent / "samples"  # copies of the office's samples (see README)
 HREF = "http://127.0.0.1:8000/api/v2/tables/LFS_UNEMP/data?outputFormat=json-stat2"

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from formats_support import MISSING, SUPPRESSED
 from pyaxis import pyaxis
 
 from amargah.formats import Cube, Lang, Text
 from amargah.formats.px import write_px
-from conftest import MISSING, SUPPRESSED
 
 
 def _parse(tmp_path: Path, document: bytes, lang: Lang) -> dict:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from formats_support import SUPPRESSED, multi_measure_cube, rate_cube
 from jsonstat_validator import validate_jsonstat
 from pxweb import PxApi
 
@@ -26,7 +27,6 @@ from amargah.formats.pxweb import (
     pxweb_table,
     pxweb_tables,
 )
-from conftest import SUPPRESSED, multi_measure_cube, rate_cube
 
 SAMPLES = Path(__file__).parent / "samples"  # copies of the office's samples (see README)
 BASE = "http://127.0.0.1:8000/api/v2"

