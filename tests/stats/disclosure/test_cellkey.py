@@ -22,6 +22,7 @@ from amargah.stats.disclosure.cellkey import (
     perturbed_crosstab,
     ptable,
 )
+from amargah.stats.errors import SurveyInputError
 
 
 def test_hand_worked_ptable_and_lookup() -> None:
@@ -97,3 +98,28 @@ def test_cell_key_of_a_cell_matches_its_records() -> None:
     assert keys[1] == pytest.approx(0.25)
     assert keys[2] == pytest.approx(0.2)
     assert keys[None] == pytest.approx(0.45)
+
+
+def test_integer_record_keys_give_the_same_table() -> None:
+    rng = np.random.default_rng(3)
+    n = 2000
+    groups = rng.integers(1, 6, n)
+    keys = rng.random(n)
+    table = ptable(D=2, V=1.0, js=1)
+    as_float = perturbed_crosstab(
+        pa.table({"g": groups, "record_key": keys}), "g", record_key="record_key", table=table
+    )
+    as_int = perturbed_crosstab(
+        pa.table({"g": groups, "record_key": integer_keys(keys)}),
+        "g",
+        record_key="record_key",
+        table=table,
+    )
+    assert as_float.table.equals(as_int.table)
+    with pytest.raises(SurveyInputError, match="record keys"):
+        perturbed_crosstab(
+            pa.table({"g": groups, "record_key": ["x"] * n}),
+            "g",
+            record_key="record_key",
+            table=table,
+        )
