@@ -8,6 +8,7 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -97,3 +98,13 @@ def test_refusals_say_what_to_change(
 
 def test_unknown_format_is_404(portal: Path, client: Client) -> None:
     assert client.get("/data/builder/download/pdf?var=sex").status_code == 404
+
+
+def test_rate_limit_per_address(portal: Path, client: Client, settings: Any) -> None:
+    settings.DISCLOSURE_BUILDER_RATE = "2/m"
+    assert client.get("/data/builder/?var=sex").status_code == 200
+    assert client.get("/data/builder/download/csv?var=sex").status_code == 200
+    refused = client.get("/data/builder/?var=county")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    # the empty form costs nothing and is always served
+    assert client.get("/data/builder/").status_code == 200

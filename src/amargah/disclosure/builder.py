@@ -71,6 +71,15 @@ def max_cells() -> int:
     return int(getattr(settings, "DISCLOSURE_BUILDER_MAX_CELLS", 5000))
 
 
+def rate() -> str:
+    """Tables one client address may build (``DISCLOSURE_BUILDER_RATE``, e.g. ``"120/m"``).
+
+    Each table is a pass over the whole census: generous for a person, a brake on a
+    script that would try to average the noise away over many slightly different tables.
+    """
+    return str(getattr(settings, "DISCLOSURE_BUILDER_RATE", "120/m"))
+
+
 def small_count() -> int:
     """Published counts below this are flagged as unreliable (persons)."""
     return int(getattr(settings, "DISCLOSURE_BUILDER_SMALL_COUNT", 10))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 
 from amargah.disclosure import builder, selectors
 from amargah.formats.cube import FLAG_LABELS, Lang
@@ -51,8 +52,25 @@ def _builder_context(request: HttpRequest) -> tuple[dict[str, object], int]:
     return context, 200
 
 
+def _over_limit(request: HttpRequest) -> HttpResponse | None:
+    """A 429 answer when this address asks for more tables than the builder's rate."""
+    if not request.GET.getlist("var") or not is_ratelimited(
+        request, group="disclosure-builder", key="ip", rate=builder.rate(), increment=True
+    ):
+        return None
+    response = HttpResponse(
+        _("Too many tables asked for from your address; wait a minute and try again."),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
 def table_builder(request: HttpRequest) -> HttpResponse:
     """Pick up to four census variables and get their perturbed cross-table."""
+    if (refused := _over_limit(request)) is not None:
+        return refused
     context, status = _builder_context(request)
     return render(request, "disclosure/builder.html", context, status=status)
 
@@ -62,6 +80,8 @@ def builder_download(request: HttpRequest, fmt: str) -> HttpResponse:
     download = FORMATS.get(fmt)
     if download is None:
         raise Http404
+    if (refused := _over_limit(request)) is not None:
+        return refused
     context, status = _builder_context(request)
     if "cube" not in context:
         message = str(context.get("error", "")) or _("Choose at least one variable.")
