@@ -212,3 +212,23 @@ def test_apis_have_a_stated_rate_limit(
     assert limited["Retry-After"] == "60"
     assert limited["Content-Type"].startswith(media_type)
     assert "3/m" in limited.content.decode()
+
+
+@pytest.mark.django_db
+def test_pxweb_data_errors_are_problem_documents(portal: Path, client: Client) -> None:
+    unknown = client.get("/api/v2/tables/LFS_RATES/data", {"valueCodes[COUNTY]": "99"})
+    assert unknown.status_code == 400
+    assert unknown["Content-Type"] == "application/problem+json"
+    assert "99" in unknown.json()["detail"]
+    variable = client.get("/api/v2/tables/LFS_RATES/data", {"valueCodes[REGION]": "1"})
+    assert variable.status_code == 400 and "REGION" in variable.json()["detail"]
+    body = client.post(
+        "/api/v2/tables/LFS_RATES/data", data="{not json", content_type="application/json"
+    )
+    assert body.status_code == 400 and body.json()["title"] == "Malformed request body"
+    top = client.get(
+        "/api/v2/tables/LFS_RATES/data",
+        {"valueCodes[COUNTY]": "1", "valueCodes[SEX]": "_T", "valueCodes[TIME_PERIOD]": "top(1)"},
+    )
+    assert top.status_code == 200 and top.json()["size"][:2] == [1, 1]
+    assert client.get("/api/v2/tables/NOPE/data").status_code == 404

@@ -19,12 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from amargah.formats.cube import Cube, Lang, Text
 from amargah.formats.px import write_px
 from amargah.formats.pxweb import (
+    CONTENTS_CODE,
     pxweb_config,
     pxweb_data,
     pxweb_table,
     pxweb_tables,
     with_contents,
 )
+from amargah.formats.query import pxweb_selection
 from amargah.formats.tabular import write_csv, write_xlsx
 from amargah.portal import selectors
 from amargah.portal.downloads import XLSX
@@ -38,7 +40,6 @@ from amargah.portal.throttle import (
 )
 
 VALUE_CODES = re.compile(r"^valueCodes\[(?P<variable>[^\]]+)\]$")
-TOP = re.compile(r"^top\((?P<n>\d+)\)$")
 
 
 class Problem(Exception):
@@ -219,43 +220,22 @@ def _selection_from_body(request: HttpRequest) -> tuple[dict[str, list[str]], st
     return selection, output if isinstance(output, str) else None
 
 
-def _apply(table: Cube, selection: dict[str, list[str]]) -> Cube:
-    """Apply PxWeb value codes (lists, ``*`` for all, ``top(n)`` for the last n) to a table."""
-    resolved: dict[str, list[str]] = {}
-    for variable, codes in selection.items():
-        if variable not in table.dimension_ids:
-            raise Problem(
-                400,
-                "Unknown variable",
-                f"The table has no variable {variable!r}; it has {', '.join(table.dimension_ids)}.",
-            )
-        dimension = table.dimension(variable)
-        chosen: list[str] = []
-        for code in codes:
-            top = TOP.match(code)
-            if code == "*":
-                chosen.extend(dimension.code_ids)
-            elif top:
-                chosen.extend(dimension.code_ids[-int(top["n"]) :])
-            elif code in dimension.code_ids:
-                chosen.append(code)
-            else:
-                raise Problem(
-                    400,
-                    "Unknown value code",
-                    f"The variable {variable!r} has no value code {code!r}.",
-                )
-        resolved[variable] = list(dict.fromkeys(chosen))
+def _apply(cube: Cube, value_codes: dict[str, list[str]]) -> Cube:
+    """The cube restricted by PxWeb value codes (lists, ``*``, ``top(n)``, ranges …)."""
+    try:
+        selection = pxweb_selection(cube, value_codes, contents_code=CONTENTS_CODE)
+    except (KeyError, ValueError) as error:
+        raise Problem(400, "Bad selection", str(error).strip("'\"")) from None
     cells = 1
-    for dimension in table.dimensions:
-        cells *= len(resolved.get(dimension.id, dimension.code_ids))
+    for dimension in cube.dimensions:
+        cells *= len(selection.get(dimension.id, dimension.code_ids))
     if cells > max_cells():
         raise Problem(
             403,
             "Too many cells",
             f"The selection has {cells} cells; at most {max_cells()} can be fetched at once.",
         )
-    return table.select(resolved) if resolved else table
+    return cube.select(selection) if selection else cube
 
 
 OUTPUTS: dict[str, tuple[str, Callable[[Cube, Lang, str], bytes]]] = {
@@ -294,8 +274,7 @@ def data(request: HttpRequest, table_id: str) -> HttpResponse:
             "Unsupported output format",
             f"outputFormat={output!r}: use one of {', '.join(OUTPUTS)}.",
         )
-    table = with_contents(_cube(table_id))
-    selected = _apply(table, selection)
+    selected = with_contents(_apply(_cube(table_id), selection))
     media_type, render = OUTPUTS[output]
     response = HttpResponse(render(selected, lang, _base_url(request)), content_type=media_type)
     if output in ("xlsx", "px", "csv"):

@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from amargah.core.persian import to_persian_digits
 from amargah.formats.cube import Cube, Role, Text
+from amargah.formats.query import sdmx_key_selection, sdmx_period_selection
 from amargah.formats.sdmx import (
     ERROR_MEDIA_TYPE,
     GENERIC_DATA_MEDIA_TYPE,
@@ -177,32 +179,20 @@ def _flow(flow_ref: str) -> Cube:
 def _select(cube: Cube, key: str, start: str | None, end: str | None) -> Cube:
     """The cube restricted by an SDMX key (``A+B..C``) and a period range."""
     series = [d for d in cube.dimensions if d.role is not Role.TIME]
-    selection: dict[str, list[str]] = {}
-    if key not in ("", "all", "ALL"):
-        parts = key.split(".")
-        if len(parts) != len(series):
-            raise SdmxError(
-                ErrorCode.SYNTAX_ERROR,
-                f"کلید «{key}» باید {len(series)} بخش جداشده با نقطه داشته باشد.",
-                f"The key {key!r} must have {len(series)} parts separated by dots "
-                f"({'.'.join(d.id for d in series)}).",
-            )
-        for dimension, part in zip(series, parts, strict=True):
-            if part:
-                codes = part.split("+")
-                if any(code not in dimension.code_ids for code in codes):
-                    raise _no_results("data", key)
-                selection[dimension.id] = codes
-    time = cube.time_dimension
-    if time is not None and (start or end):
-        periods = [
-            code
-            for code in time.code_ids
-            if (not start or code >= start) and (not end or code <= end)
-        ]
-        if not periods:
-            raise _no_results("data", f"{start or ''}–{end or ''}")
-        selection[time.id] = periods
+    if key not in ("", "all") and len(key.split(".")) != len(series):
+        raise SdmxError(
+            ErrorCode.SYNTAX_ERROR,
+            f"کلید «{key}» باید {to_persian_digits(str(len(series)))} بخش"
+            " جداشده با نقطه داشته باشد.",
+            f"The key {key!r} must have {len(series)} parts separated by dots "
+            f"({'.'.join(d.id for d in series)}).",
+        )
+    try:
+        selection = sdmx_key_selection(cube, key)
+        selection.update(sdmx_period_selection(cube, start_period=start, end_period=end))
+    except ValueError:
+        # A code or a period the dataflow does not have: the query matches nothing.
+        raise _no_results("data", key) from None
     return cube.select(selection) if selection else cube
 
 
