@@ -1141,7 +1141,8 @@ def deadline_reminders(*, today: dt.date | None = None) -> int:
     sent = 0
     waiting = [*PLAN_WAITING_FOR_OFFICE, PlanStatus.CHANGES_REQUESTED]
     plans = (
-        AgencyPlan.objects.select_for_update()
+        # Lock the plans only: PostgreSQL cannot lock the nullable side of the reviewer join.
+        AgencyPlan.objects.select_for_update(of=("self",))
         .filter(status__in=waiting, deadline__lt=today)
         .select_related("agency", "reviewer")
     )
