@@ -190,3 +190,63 @@ def test_a_template_is_edited_as_a_new_version_and_projects_keep_theirs(
         services.template_publish(template=broken, user=people.officer)
     assert AuditEvent.objects.filter(action="template_drafted").count() == 2
     assert AuditEvent.objects.filter(action="template_published").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_sample_is_drawn_from_the_frame_with_amargah_stats(
+    client: Client, people: People, project: Project, data_dir: Path
+) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+    from django.core.files.base import ContentFile
+
+    from amargah.production.choices import ArtefactKind, ItemState
+
+    for number in (1, 2):
+        phase = project.phases.get(number=number)
+        for entry in phase.entries.all():
+            services.checklist_mark(entry=entry, state=ItemState.DONE, user=people.manager)
+        signer = people.manager if number == 1 else people.methodologist
+        services.phase_sign_off(phase=phase, user=signer)
+    frame = services.artefact_add(
+        phase=project.phases.get(number=3),
+        user=people.manager,
+        kind=ArtefactKind.SAMPLING_FRAME,
+        name="frame",
+        upload=ContentFile(
+            (data_dir / "demo-world" / "frame_ea.parquet").read_bytes(), "f.parquet"
+        ),
+    )
+    client.force_login(people.methodologist)
+    url = f"/production/projects/{project.code}/phases/3/sample/"
+    form = {
+        "frame": frame.pk,
+        "n": "20",
+        "strata": "stratum",
+        "method": "pps",
+        "size": "households",
+        "seed": "1405",
+        "name": "ea-sample",
+    }
+    page = client.get(f"/production/projects/{project.code}/").content.decode()
+    assert "sample-form" in page
+    refused = client.post(url, {**form, "strata": "no_such_column"})
+    assert refused.status_code == 400
+    assert "no_such_column" in refused.content.decode()
+    drawn = client.post(url, form)
+    assert drawn.status_code == 302, re.findall(
+        r'role="alert"[^>]*>(.*?)</', drawn.content.decode(), re.S
+    )
+    sample = Artefact.objects.get(name="ea-sample")
+    assert sample.kind == ArtefactKind.SAMPLE
+    assert list(sample.inputs.all()) == [frame]
+    assert sample.details["seed"] == 1405 and sample.details["frame_rows"] == 27
+    with sample.file.open("rb") as handle:
+        table = pq.read_table(io.BytesIO(handle.read()))
+    assert table.num_rows == sample.details["rows"] == 20
+    assert {"prob", "weight", "fpc"} <= set(table.column_names)
+    # The same seed draws the same sample.
+    assert client.post(url, form).status_code == 302
+    again = Artefact.objects.get(name="ea-sample", version=2)
+    assert again.sha256 == sample.sha256

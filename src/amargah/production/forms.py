@@ -222,6 +222,30 @@ class ArtefactForm(StyledForm):
             self.fields["inputs"].queryset = available  # type: ignore[attr-defined]
 
 
+class SampleForm(StyledForm):
+    """Draw a stratified sample from a frame artefact."""
+
+    frame = forms.ModelChoiceField(label=_("Sampling frame"), queryset=Artefact.objects.none())
+    n = forms.IntegerField(label=_("Sample size"), min_value=1)
+    strata = forms.CharField(label=_("Strata column"), max_length=100)
+    method = forms.ChoiceField(
+        label=_("Selection within strata"),
+        choices=[
+            ("srs", _("Simple random")),
+            ("systematic", _("Systematic")),
+            ("pps", _("Probability proportional to size (systematic)")),
+        ],
+    )
+    size = forms.CharField(label=_("Size column (for PPS)"), max_length=100, required=False)
+    seed = forms.IntegerField(label=_("Random seed"), initial=1405)
+    name = forms.SlugField(label=_("Name"), max_length=80, initial="sample")
+
+    def __init__(self, *args: Any, frames: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if frames is not None:
+            self.fields["frame"].queryset = frames  # type: ignore[attr-defined]
+
+
 class SignOffForm(StyledForm):
     comment = NormalizedCharField(label=_("Comment"), required=False, widget=_textarea())
 

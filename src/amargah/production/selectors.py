@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from amargah.production.choices import (
     PLAN_WAITING_FOR_OFFICE,
+    ArtefactKind,
     ItemState,
     PhaseState,
     PlanStatus,
@@ -192,6 +193,13 @@ def project_artefacts(project: Project) -> QuerySet[Artefact]:
         .prefetch_related("inputs")
         .order_by("project_phase__number", "name", "version")
     )
+
+
+def frames(*, project: Project, up_to: int) -> QuerySet[Artefact]:
+    """Sampling frame artefacts of the project from phases up to ``up_to``."""
+    return project.artefacts.filter(
+        kind=ArtefactKind.SAMPLING_FRAME, project_phase__number__lte=up_to
+    ).order_by("name", "-version")
 
 
 def approved_artefact_ids(project: Project) -> set[int]:

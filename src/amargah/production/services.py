@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -520,6 +521,7 @@ def artefact_add(
     inputs: Iterable[Artefact] = (),
     note: str = "",
     filename: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> Artefact:
     """Store a new version of an artefact in an open phase, with its provenance.
 
@@ -537,9 +539,9 @@ def artefact_add(
                 _("An input must be an artefact of this project from this or an earlier phase."),
                 code=ProductionErrorCode.INVALID_INPUT,
             )
-    details: dict[str, Any] = {}
+    details = dict(details or {})
     if kind == ArtefactKind.QUESTIONNAIRE:
-        details = _check_questionnaire(upload).to_json()
+        details.update(_check_questionnaire(upload).to_json())
     sha256, size = _sha256(upload)
     version = (
         Artefact.objects.filter(project=project, name=name).aggregate(top=Max("version"))["top"]
@@ -572,9 +574,82 @@ def artefact_add(
             "version": ("", version),
             "sha256": ("", sha256),
             "inputs": ("", ", ".join(str(source) for source in inputs)),
+            **({"details": ("", json.dumps(details, ensure_ascii=False))} if details else {}),
         },
     )
     return artefact
+
+
+@transaction.atomic
+def sample_draw(
+    *,
+    phase: ProjectPhase,
+    user: User,
+    frame: Artefact,
+    n: int,
+    strata: str,
+    seed: int,
+    method: str = "srs",
+    size: str | None = None,
+    name: str = "sample",
+) -> Artefact:
+    """Draw a stratified sample from a frame artefact with ``amargah.stats.sampling``.
+
+    The sample (a Parquet file with the design columns prob, weight and fpc) is a new
+    artefact whose input is the frame, and its details record how it was drawn, so
+    the draw can be repeated exactly.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from amargah.stats.sampling import stratified
+
+    if frame.kind != ArtefactKind.SAMPLING_FRAME:
+        raise ValidationError(
+            _("Draw the sample from a sampling frame artefact."),
+            code=ProductionErrorCode.INVALID_INPUT,
+        )
+    try:
+        with frame.file.open("rb") as handle:
+            table = pq.read_table(io.BytesIO(handle.read()))
+        sample = stratified(
+            table,
+            n,
+            strata=strata,
+            seed=seed,
+            method=method,  # type: ignore[arg-type]
+            size=size or None,
+        )
+    except (ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        raise ValidationError(
+            _("The sample could not be drawn: %(error)s"),
+            code=ProductionErrorCode.INVALID_INPUT,
+            params={"error": str(error).strip("'\"")},
+        ) from error
+    buffer = io.BytesIO()
+    pq.write_table(sample, buffer, compression="zstd")
+    return artefact_add(
+        phase=phase,
+        user=user,
+        kind=ArtefactKind.SAMPLE,
+        name=name,
+        upload=ContentFile(buffer.getvalue(), name=f"{name}.parquet"),
+        inputs=[frame],
+        note=str(_("Drawn with amargah.stats.sampling.stratified.")),
+        details={
+            "drawn_with": "amargah.stats.sampling.stratified",
+            "frame_sha256": frame.sha256,
+            "n": n,
+            "strata": strata,
+            "seed": seed,
+            "method": method,
+            "size": size or None,
+            "rows": sample.num_rows,
+            "frame_rows": table.num_rows,
+        },
+    )
 
 
 def _open_next(*, phase: ProjectPhase, user: User | None) -> ProjectPhase | None:

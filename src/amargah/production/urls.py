@@ -23,6 +23,11 @@ urlpatterns = [
         name="artefact-add",
     ),
     path(
+        "projects/<slug:code>/phases/<int:number>/sample/",
+        views.sample_draw,
+        name="sample-draw",
+    ),
+    path(
         "projects/<slug:code>/phases/<int:number>/sign-off/",
         views.phase_sign_off,
         name="sign-off",

@@ -43,6 +43,7 @@ from amargah.production.forms import (
     ReopenForm,
     ResubmitForm,
     ReviewForm,
+    SampleForm,
     ScheduleForm,
     SignOffForm,
 )
@@ -112,6 +113,14 @@ def _project_context(request: HttpRequest, project: Project, **extra: Any) -> di
         "artefact_form": extra.pop("artefact_form", None)
         or ArtefactForm(available=available, initial={"kind": suggested}),
         "member_form": extra.pop("member_form", None) or MemberForm(),
+        "sample_form": extra.pop("sample_form", None)
+        or SampleForm(
+            frames=selectors.frames(project=project, up_to=open_phase.number if open_phase else 0),
+            initial={"strata": "stratum", "size": "households"},
+        ),
+        "has_frames": selectors.frames(
+            project=project, up_to=open_phase.number if open_phase else 0
+        ).exists(),
         "plan": getattr(project, "plan", None),
     }
     context.update(extra)
@@ -250,6 +259,34 @@ def artefact_add(request: HttpRequest, code: str, number: int) -> HttpResponse:
         )
     except ValidationError as error:
         return _refused(request, project, error, artefact_form=form)
+    return redirect(reverse("production:project", args=[project.code]) + f"#phase-{number}")
+
+
+@staff_only
+@require_POST
+def sample_draw(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    project = selectors.access_project(request.user, code)
+    phase = project.phases.filter(number=number).first()
+    if phase is None:
+        raise Http404
+    form = SampleForm(request.POST, frames=selectors.frames(project=project, up_to=number))
+    if not form.is_valid():
+        return _project_page(request, project, status=400, sample_form=form)
+    data = form.cleaned_data
+    try:
+        services.sample_draw(
+            phase=phase,
+            user=_user(request),
+            frame=data["frame"],
+            n=data["n"],
+            strata=data["strata"],
+            seed=data["seed"],
+            method=data["method"],
+            size=data["size"] or None,
+            name=data["name"],
+        )
+    except ValidationError as error:
+        return _refused(request, project, error, sample_form=form)
     return redirect(reverse("production:project", args=[project.code]) + f"#phase-{number}")
 
 
