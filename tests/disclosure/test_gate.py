@@ -104,3 +104,35 @@ def test_rules_are_validated(portal: Path) -> None:
     )
     assert rules.threshold == 5 and str(rules).startswith("census-1405")
     assert timezone.now() >= rules.updated_at
+
+
+def test_a_cell_withheld_here_but_published_in_a_linked_table_is_refused(portal: Path) -> None:
+    census_rules()
+    census = Study.objects.get(code="census-1405")
+    full = population_by_county_sex_age(portal)
+    # A second table of the same study publishes population by county and sex alone.
+    by_county_sex = replace(full.select({"AGE": ["_T"]}), id="POP_CS")
+    release_create(
+        table=StatTable.objects.create(
+            code="POP_CS",
+            study=census,
+            title_fa="جمعیت",
+            title_en="Population",
+            subject_fa="جمعیت",
+            subject_en="Population",
+        ),
+        cube=by_county_sex,
+    )
+    protected = services.protect_cube(full)
+    assert services.publication_problems(protected) == []
+    # Withholding a county x sex total here hides nothing: the other table shows it.
+    key = next(k for k in full.observations if k[0] != "_T" and k[1] != "_T" and k[2] == "_T")
+    leaky = replace(
+        protected,
+        observations={**protected.observations, key: Observation(None, status=Flag.CONFIDENTIAL)},
+    )
+    problems = services.publication_problems(leaky)
+    assert (
+        f"cell {tables.describe(full, key)}: suppressed here, but published in table POP_CS"
+        in problems
+    )

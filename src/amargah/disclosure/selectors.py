@@ -15,6 +15,7 @@ from amargah.disclosure import tables
 from amargah.disclosure.models import StudyRules
 from amargah.formats.cube import Cube
 from amargah.portal import selectors as portal_selectors
+from amargah.portal.choices import ReleaseStatus
 from amargah.portal.downloads import FORMATS
 from amargah.portal.models import Release, StatTable, Study
 from amargah.stats.quality import Dispositions, ResponseRates, grade, response_rates
@@ -42,6 +43,19 @@ def rules_for_study(study: Study) -> StudyRules | None:
 def rules_for_cube(cube: Cube) -> StudyRules | None:
     """The rules of the study that the cube's table belongs to (``None`` if unknown)."""
     return StudyRules.objects.select_related("study").filter(study__tables__code=cube.id).first()
+
+
+def linked_cubes(cube: Cube) -> list[Cube]:
+    """The latest published data of the other tables of the cube's study."""
+    table = StatTable.objects.filter(code=cube.id).select_related("study").first()
+    if table is None:
+        return []
+    cubes = []
+    for other in StatTable.objects.filter(study=table.study).exclude(pk=table.pk):
+        release = other.releases.filter(status=ReleaseStatus.PUBLISHED).order_by("-version").first()
+        if release is not None:
+            cubes.append(portal_selectors.release_cube(release))
+    return cubes
 
 
 def _study_dispositions(study: Study) -> Dispositions | None:

@@ -86,18 +86,34 @@ def publication_problems(cube: Cube) -> list[str]:
                     "threshold": rules.threshold,
                 }
             )
-    if frequency:
-        for key in tables.recoverable_cells(cube):
-            problems.append(
-                _(
-                    "cell %(cell)s: suppressed, but its value follows exactly from the "
-                    "published cells and margins"
-                )
-                % {"cell": tables.describe(cube, key)}
-            )
+    if frequency and tables.withheld(cube):
+        problems += _withheld_problems(cube)
     if len(problems) > MAX_PROBLEMS_LISTED:
         more = len(problems) - MAX_PROBLEMS_LISTED
         problems = [*problems[:MAX_PROBLEMS_LISTED], _("and %(more)s more") % {"more": more}]
+    return problems
+
+
+def _withheld_problems(cube: Cube) -> list[str]:
+    """Withheld cells that the study's other published tables reveal, or that all the
+    published cells and margins together determine exactly."""
+    try:
+        leaks, found = tables.linked_check(cube, selectors.linked_cubes(cube))
+    except ValueError:
+        return [_("this table and another published table of its study disagree on a shared cell")]
+    problems = [
+        _("cell %(cell)s: suppressed here, but published in table %(table)s")
+        % {"cell": tables.describe(cube, key), "table": other}
+        for key, other in leaks
+    ]
+    problems += [
+        _(
+            "cell %(cell)s: suppressed, but its value follows exactly from the "
+            "published cells and margins"
+        )
+        % {"cell": tables.describe(cube, key)}
+        for key in found
+    ]
     return problems
 
 
@@ -112,7 +128,7 @@ def protect_cube(cube: Cube) -> Cube:
     if rules is None:
         return cube
     if rules.method == ProtectionMethod.SUPPRESSION and tables.is_frequency(cube):
-        return tables.suppress(cube, threshold=rules.threshold)
+        return tables.suppress(cube, threshold=rules.threshold, others=selectors.linked_cubes(cube))
     reliable, publishable = selectors.cv_thresholds(rules)
     changed = False
     observations = dict(cube.observations)

@@ -234,3 +234,13 @@ def test_magnitude_tables_from_random_microdata_are_safe(
     for key in withheld:
         low, high = lp_interval(values, dims, withheld, key)
         assert high - low > 1e-6, (key, low, high)
+
+
+def test_cells_published_elsewhere_stay_published() -> None:
+    # When a linked table already shows column B, the cheapest rectangle (through
+    # (R1,B) and (R2,B)) is out; the next, through (R1,A),(R3,A),(R3,C), costs 59.
+    table, _ = worked_table()
+    primary = table.index[("R1", "C")]
+    shown = [table.index[(row, "B")] for row in ROWS]
+    chosen = secondary_suppression(table, [primary], published=shown)
+    assert {table.cells[i] for i in chosen} == {("R1", "C"), ("R1", "A"), ("R3", "A"), ("R3", "C")}

@@ -22,7 +22,7 @@ one system: cells with the same identity are the same unknown.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +73,7 @@ class LinearTable:
         hierarchies: Sequence[Mapping[str, str | None]],
         *,
         dimensions: Sequence[str] | None = None,
+        totals: Collection[str] = (),
     ) -> LinearTable:
         """A table keyed by one code per dimension, with each dimension's hierarchy.
 
@@ -87,6 +88,9 @@ class LinearTable:
             Names of the dimensions. With names, a cell's identity is the set of its
             ``(dimension, code)`` pairs without the top totals, so that tables sharing
             margins can be `link`-ed; without, the identity is the key itself.
+        totals
+            Codes that always stand for "every category" (the office's ``_T``), left out
+            of identities even in a table that has only that code of the dimension.
         """
         k = len(hierarchies)
         children: list[dict[str, list[str]]] = []
@@ -101,7 +105,11 @@ class LinearTable:
             if len(key) != k:
                 raise ValueError(f"cell {key!r} does not have {k} codes")
         roots = [
-            {code for code, parent in h.items() if parent is None and code in children[d]}
+            {
+                code
+                for code, parent in h.items()
+                if parent is None and (code in children[d] or code in totals)
+            }
             for d, h in enumerate(hierarchies)
         ]
 
@@ -246,6 +254,7 @@ def secondary_suppression(
     cost: np.ndarray | None = None,
     protection: Mapping[int, float] | None = None,
     allow_empty: bool = False,
+    published: Iterable[int] = (),
     max_rounds: int = 200,
 ) -> set[int]:
     """The cheapest set of cells to withhold, containing ``primary``, that protects them.
@@ -265,6 +274,9 @@ def secondary_suppression(
     allow_empty
         Whether empty (zero) cells may be withheld as secondary cells. Off by default,
         as in sdcTable: readers often know which cells are empty.
+    published
+        Cells that must stay published: those another table already shows, when
+        linked tables are protected one at a time.
     max_rounds
         Bound on master-problem solutions tried.
 
@@ -283,6 +295,8 @@ def secondary_suppression(
     lower[list(primary_set)] = 1.0
     if not allow_empty:
         upper[(table.values == 0) & ~np.isin(np.arange(n), list(primary_set))] = 0.0
+    fixed = list(set(published) - primary_set)
+    upper[fixed] = 0.0
     rows = lil_array((sum(len(c) + 1 for _, c in table.relations), n))
     r = 0
     for total, components in table.relations:
