@@ -7,6 +7,7 @@ own words kept after the explanation for whoever needs the exact text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -134,7 +135,24 @@ def check_xlsform(data: bytes) -> XlsformInfo:
 
     Raises :class:`XlsformError` with pyxform's message when the form is refused.
     """
+    # ODK Validate starts a JVM (about a second); a form already accepted in this
+    # process (the same bytes) is not checked again.
     validate = odk_validate_available()
+    key = (hashlib.sha256(data).hexdigest(), validate)
+    if key in _ACCEPTED:
+        return _ACCEPTED[key]
+    info = _convert(data, validate=validate)
+    if len(_ACCEPTED) >= _ACCEPTED_MAX:
+        _ACCEPTED.clear()
+    _ACCEPTED[key] = info
+    return info
+
+
+_ACCEPTED: dict[tuple[str, bool], XlsformInfo] = {}
+_ACCEPTED_MAX = 64
+
+
+def _convert(data: bytes, *, validate: bool) -> XlsformInfo:
     try:
         result = convert(xlsform=data, file_type=".xlsx", validate=validate)
     except ODKValidateError as error:
