@@ -135,3 +135,36 @@ def test_public_pages_show_only_stages(client: Client, people: People, project: 
     Project.objects.filter(pk=project.pk).update(is_public=False)
     assert client.get(f"/production/studies/{project.code}/").status_code == 404
     assert project.code not in client.get("/production/studies/").content.decode()
+
+
+def test_the_agency_runs_its_project_and_only_the_office_signs_off(
+    client: Client, people: People, approved: AgencyPlan
+) -> None:
+    project = approved.project
+    assert project is not None
+    design = project.phases.get(number=2)
+    client.force_login(people.agency_user)
+    # The agency's manager works on the phase …
+    for entry in design.entries.all():
+        response = client.post(
+            f"/production/projects/{project.code}/items/{entry.pk}/", {"state": "done"}
+        )
+        assert response.status_code == 302
+    # … but the office's supervisor signs it off.
+    response = client.post(f"/production/projects/{project.code}/phases/2/sign-off/")
+    assert response.status_code == 403
+    client.force_login(people.officer)
+    response = client.post(
+        f"/production/projects/{project.code}/phases/2/sign-off/", {"comment": "نظارت شد"}
+    )
+    assert response.status_code == 302
+    assert project.phases.get(number=2).state == "signed_off"
+    assert project.phases.get(number=3).state == "open"
+    # Another agency cannot even tick an item there.
+    client.force_login(people.other_agency_user)
+    entry = project.phases.get(number=3).entries.first()
+    assert entry is not None
+    response = client.post(
+        f"/production/projects/{project.code}/items/{entry.pk}/", {"state": "done"}
+    )
+    assert response.status_code == 404
