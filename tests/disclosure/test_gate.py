@@ -136,3 +136,21 @@ def test_a_cell_withheld_here_but_published_in_a_linked_table_is_refused(portal:
         f"cell {tables.describe(full, key)}: suppressed here, but published in table POP_CS"
         in problems
     )
+
+
+def test_controlled_rounding_option(portal: Path) -> None:
+    services.study_rules_set(
+        study=Study.objects.get(code="census-1405"),
+        method=ProtectionMethod.ROUNDING,
+        rounding_base=5,
+    )
+    cube = population_by_county_sex_age(portal)
+    problems = services.publication_problems(cube)
+    assert problems and "not a multiple of the rounding base 5" in problems[0]
+    rounded = services.protect_cube(cube)
+    assert services.publication_problems(rounded) == []
+    table, keys = tables.linear_table(rounded)
+    for total, parts in table.relations:
+        assert table.values[total] == sum(table.values[list(parts)])
+    for key in keys:
+        assert abs(rounded.observations[key].value - cube.observations[key].value) < 5

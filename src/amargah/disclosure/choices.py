@@ -9,6 +9,7 @@ class ProtectionMethod(models.TextChoices):
 
     SUPPRESSION = "suppression", _("Cell suppression (primary and secondary)")
     CELL_KEY = "cell_key", _("Cell-key perturbation")
+    ROUNDING = "rounding", _("Controlled rounding")
 
 
 class DisclosureErrorCode(models.TextChoices):
@@ -17,6 +18,7 @@ class DisclosureErrorCode(models.TextChoices):
     THRESHOLD = "threshold", _("Too few contributors")
     RECOVERABLE = "recoverable", _("Suppressed cell recoverable from the margins")
     UNRELIABLE = "unreliable", _("Estimate too unreliable to publish")
+    NOT_ROUNDED = "not_rounded", _("Count not rounded to the base")
     TOO_MANY_VARIABLES = "too_many_variables", _("Too many variables")
     TOO_MANY_CELLS = "too_many_cells", _("Too many cells")
     UNKNOWN_VARIABLE = "unknown_variable", _("Unknown variable")

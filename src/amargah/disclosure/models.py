@@ -34,6 +34,12 @@ class StudyRules(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("A non-empty cell with fewer contributors is withheld."),
     )
+    rounding_base = models.PositiveSmallIntegerField(
+        _("rounding base"),
+        default=5,
+        validators=[MinValueValidator(2)],
+        help_text=_("With controlled rounding, every count is a multiple of this."),
+    )
     dominance_n = models.PositiveSmallIntegerField(
         _("dominance rule: n"), null=True, blank=True, validators=[MinValueValidator(1)]
     )

@@ -30,6 +30,7 @@ def study_rules_set(
     study: Study,
     method: ProtectionMethod = ProtectionMethod.SUPPRESSION,
     threshold: int = 3,
+    rounding_base: int = 5,
     dominance_n: int | None = None,
     dominance_k: float | None = None,
     p_percent: float | None = None,
@@ -40,6 +41,7 @@ def study_rules_set(
     rules = StudyRules.objects.filter(study=study).first() or StudyRules(study=study)
     rules.method = method
     rules.threshold = threshold
+    rules.rounding_base = rounding_base
     rules.dominance_n = dominance_n
     rules.dominance_k = dominance_k
     rules.p_percent = p_percent
@@ -86,6 +88,16 @@ def publication_problems(cube: Cube) -> list[str]:
                     "threshold": rules.threshold,
                 }
             )
+    if rules is not None and rules.method == ProtectionMethod.ROUNDING and frequency:
+        for key in tables.not_rounded(cube, base=rules.rounding_base):
+            problems.append(
+                _("cell %(cell)s: %(count)s is not a multiple of the rounding base %(base)s")
+                % {
+                    "cell": tables.describe(cube, key),
+                    "count": int(cube.observations[key].value or 0),
+                    "base": rules.rounding_base,
+                }
+            )
     if frequency and tables.withheld(cube):
         problems += _withheld_problems(cube)
     if len(problems) > MAX_PROBLEMS_LISTED:
@@ -121,12 +133,16 @@ def protect_cube(cube: Cube) -> Cube:
     """The cube as its study's rules allow it to be published.
 
     Frequency cubes of a study protected by cell suppression get their small cells,
-    and enough others to hide them, withheld (flag ``C``); estimates at or above the
-    publishable CV lose their value (flag ``U``). Other cubes are returned unchanged.
+    and enough others to hide them, withheld (flag ``C``); with controlled rounding,
+    every count becomes a multiple of the study's base, totals still adding up;
+    estimates at or above the publishable CV lose their value (flag ``U``). Other cubes
+    are returned unchanged.
     """
     rules = selectors.rules_for_cube(cube)
     if rules is None:
         return cube
+    if rules.method == ProtectionMethod.ROUNDING and tables.is_frequency(cube):
+        return tables.round_cube(cube, base=rules.rounding_base)
     if rules.method == ProtectionMethod.SUPPRESSION and tables.is_frequency(cube):
         return tables.suppress(cube, threshold=rules.threshold, others=selectors.linked_cubes(cube))
     reliable, publishable = selectors.cv_thresholds(rules)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from amargah.formats.cube import Cube, Flag, Observation, ObservationKey
 from amargah.stats.disclosure.linear import (
     LinearTable,
+    controlled_rounding,
     link,
     recoverable,
     secondary_suppression,
@@ -178,3 +179,24 @@ def linked_check(
     ]
     found = recoverable(linked, hidden) if hidden else []
     return leaks, [own[linked.cells[i]] for i in found]
+
+
+def round_cube(cube: Cube, *, base: int) -> Cube:
+    """The frequency cube with every count rounded to a multiple of ``base`` so that
+    the totals still add up (controlled rounding)."""
+    table, keys = linear_table(cube)
+    rounded = controlled_rounding(table, base=base)
+    observations = dict(cube.observations)
+    for key, value in zip(keys, rounded, strict=True):
+        if observations[key].value is not None:
+            observations[key] = replace(observations[key], value=float(value))
+    return replace(cube, observations=observations)
+
+
+def not_rounded(cube: Cube, *, base: int) -> list[ObservationKey]:
+    """Published counts that are not multiples of ``base``."""
+    return [
+        key
+        for key, obs in cube.observations.items()
+        if obs.value is not None and round(obs.value) % base != 0
+    ]
