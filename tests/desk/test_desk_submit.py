@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -281,9 +280,17 @@ def test_one_mobile_may_submit_five_times_a_day(client: Client, fill: Any) -> No
     assert statuses == [200] * 5 + [429]
 
 
-def submit_count(submit_complaint: Callable[..., str]) -> int:
-    submit_complaint()
-    return Ticket.objects.count()
+def test_resending_one_form_does_not_use_up_the_mobile_limit(client: Client, fill: Any) -> None:
+    data = {**fill(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    codes = set()
+    for _ in range(7):
+        captcha = {
+            k: v for k, v in fill(client, "/desk/complaint/").items() if k.startswith("captcha")
+        }
+        response = client.post("/desk/complaint/", {**data, **captcha})
+        assert response.status_code == 200
+        codes.add(tracking_code_in(response.content.decode()))
+    assert len(codes) == 1 and Ticket.objects.count() == 1
 
 
 def test_with_the_database_queue_tasks_commit_with_the_ticket(

@@ -137,6 +137,11 @@ def canned_responses(kind: str) -> QuerySet[CannedResponse]:
 # ----------------------------------------------------------------------------- public reads
 
 
+def form_already_sent(form_token: str) -> bool:
+    """Whether a ticket was already made from this form (its signed token)."""
+    return Ticket.objects.filter(form_token=form_token).exists()
+
+
 def ticket_lookup(*, code: str, mobile: str) -> Ticket | None:
     """The ticket with this tracking code and mobile, or None.
 

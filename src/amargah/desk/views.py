@@ -22,7 +22,9 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from amargah.core import iranian
 from amargah.desk import forms, selectors, services, tracking
@@ -36,6 +38,7 @@ BACKLOG_LABELS = {
     "6-10": gettext_lazy("6 to 10"),
     ">10": gettext_lazy("more than 10"),
 }
+MOBILE_SUBMISSIONS_PER_DAY = "5/d"
 TRACK_SESSION = "desk_track"
 TRACK_MINUTES = 30
 VERIFIED_MINUTES = 15
@@ -88,7 +91,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @ratelimit(key="ip", rate=_rate("DESK_RATE_SUBMIT"), method="POST", group="desk-submit")
-@ratelimit(key=_mobile_key, rate="5/d", method="POST", group="desk-submit-mobile")
 def submit(request: HttpRequest, kind: str) -> HttpResponse:
     """A public request form; on success the tracking code, already committed, is shown."""
     form_class = FORMS[kind]
@@ -99,6 +101,17 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
                 request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
             )
         if form.is_valid():
+            # A resent form (a double click, a retry after an error) gets its ticket back
+            # and does not count again against the mobile number's daily limit.
+            if not selectors.form_already_sent(form.cleaned_data["stamp"]) and is_ratelimited(
+                request,
+                group="desk-submit-mobile",
+                key=_mobile_key,
+                rate=MOBILE_SUBMISSIONS_PER_DAY,
+                method="POST",
+                increment=True,
+            ):
+                raise Ratelimited
             ticket, _created = services.ticket_submit(
                 form_token=form.cleaned_data["stamp"],
                 submission=form.submission(),
