@@ -110,7 +110,7 @@ def test_agency_plan_from_submission_to_project(
     agency_page.fill("#id_sample_design", "دومرحله‌ای طبقه‌بندی‌شده، ۲۴۰۰ خانوار")
     agency_page.fill("#id_response", "حجم نمونه دو برابر شد تا برآورد شهرستانی ممکن شود.")
     agency_page.get_by_role("button", name="ارسال دوباره").click()
-    expect(agency_page.locator("#plan-status")).to_have_text("ارسال دوباره")
+    expect(agency_page.locator("#plan-status")).to_have_text("دوباره ارسال‌شده")
 
     # The officer reviews again and approves; the plan becomes a project.
     office_page.goto(plan_url)
