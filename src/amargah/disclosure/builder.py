@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from amargah.core.persian import to_persian_digits
 from amargah.demo.codebook import codebook_json
 from amargah.demo.tables import AGE_BANDS
 from amargah.disclosure.choices import DisclosureErrorCode
@@ -104,11 +105,11 @@ def _age_bands() -> list[tuple[str, Text]]:
     bands = []
     for low, high in AGE_BANDS:
         if high is None:
-            bands.append((f"Y_GE{low}", Text(fa=f"{low} ساله و بیشتر", en=f"{low} years and over")))
+            fa = to_persian_digits(f"{low} ساله و بیشتر")
+            bands.append((f"Y_GE{low}", Text(fa=fa, en=f"{low} years and over")))
         else:
-            bands.append(
-                (f"Y{low}T{high}", Text(fa=f"{low} تا {high} ساله", en=f"{low}–{high} years"))
-            )
+            fa = to_persian_digits(f"{low} تا {high} ساله")
+            bands.append((f"Y{low}T{high}", Text(fa=fa, en=f"{low}–{high} years")))
     return bands
 
 
