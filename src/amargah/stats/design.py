@@ -46,6 +46,7 @@ LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "averag
 ROW_COLUMN = "amargah_row"
 UNIT_COLUMN = "amargah_unit"
 _SHOWN_ROWS = 5
+_MEMO_ROWS = 200_000
 
 
 @runtime_checkable
@@ -466,7 +467,9 @@ class Design:
             if key == sql:
                 return table
         table = self._engine.execute(query)
-        self._memo[:] = [(sql, table)]
+        # only small results are kept: a unit x domain table of millions of rows would
+        # double the peak memory for a rare reuse
+        self._memo[:] = [(sql, table)] if table.num_rows <= _MEMO_ROWS else []
         return table
 
     def first_rows(self, condition: exp.Expr) -> list[int]:
