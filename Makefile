@@ -40,11 +40,13 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); the catalog test
-# runs makemessages, which needs GNU gettext.
+# runs makemessages, which needs GNU gettext; ODK Validate (questionnaires) needs Java.
 system-packages:
-	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 \
+	  && command -v java >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium gettext; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium gettext default-jre-headless; }
 
 # Re-extract each app's message catalog (needs GNU gettext) and compile them (pure Python).
 # A new app joins by having a locale/ folder.
