@@ -83,3 +83,66 @@ def test_totals_must_match_the_model() -> None:
     calibrated = design.calibrate("~x", {"(Intercept)": 5100, "x": 200000})
     with pytest.raises(SurveyInputError, match="already"):
         calibrated.poststratify("sex", {"F": 1, "M": 1})
+
+
+def test_weighted_data_carries_the_calibrated_weights(tmp_path: Path) -> None:
+    case = next(c for c in REFERENCE["cases"] if c["name"] == "synthetic_derived_raking")
+    design = _design(case)
+    table = design.weighted_data(weight_column="wcal")
+    assert table.num_rows == design.row_count
+    assert table.column_names[-1] == "wcal"
+    reweighted = Design(table, weights="wcal")
+    assert math.isclose(
+        reweighted.total("x")[0].estimate, design.total("x")[0].estimate, rel_tol=1e-9
+    )
+    with pytest.raises(SurveyInputError, match="exists already"):
+        design.weighted_data(weight_column="x")
+
+
+def test_weight_command_writes_calibrated_weights(tmp_path: Path) -> None:
+    import json as json_module
+
+    import pyarrow.parquet as pq
+    import typer
+    from typer.testing import CliRunner
+
+    from amargah.stats.cli import register
+
+    case = next(c for c in REFERENCE["cases"] if c["name"] == "synthetic_two_stage_linear")
+    totals = tmp_path / "totals.json"
+    totals.write_text(json_module.dumps(case["totals"]))
+    out = tmp_path / "weighted.parquet"
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            str(GOLDEN / case["data"]),
+            "--ids",
+            "psu_ok+ssu",
+            "--strata",
+            "stratum_ok",
+            "--weights",
+            "w",
+            "--fpc",
+            "N1_ok+N2",
+            "--nest",
+            "--calibrate",
+            "~x+sex",
+            "--totals",
+            str(totals),
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    total_x = sum(
+        x * w
+        for x, w in zip(table["x"].to_pylist(), table["weight_final"].to_pylist(), strict=True)
+    )
+    assert math.isclose(total_x, case["totals"]["x"], rel_tol=1e-9)
+    bad = CliRunner().invoke(app, ["weight", str(GOLDEN / case["data"]), "--output", str(out)])
+    assert bad.exit_code == 2
+    assert "one of --poststratify or --calibrate" in bad.stderr

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -86,9 +87,10 @@ class LonelyPSUOption(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add the statistical commands (``estimate``, ``tabulate``) to the application."""
+    """Add the statistical commands (``estimate``, ``tabulate``, ``weight``)."""
     app.command("estimate", no_args_is_help=True)(estimate)
     app.command("tabulate", no_args_is_help=True)(tabulate)
+    app.command("weight", no_args_is_help=True)(weight)
 
 
 def estimate(
@@ -428,3 +430,76 @@ def tabulate(
     buffer = io.StringIO()
     Console(file=buffer, width=200, no_color=True).print(text)
     typer.echo(buffer.getvalue(), nl=False)
+
+
+def weight(
+    data: Annotated[Path, typer.Argument(help="Microdata: a .csv or .parquet file.")],
+    *,
+    output: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
+    ids: Annotated[
+        str, typer.Option(help='Cluster columns per stage, "psu" or "dnum+snum"; "1" for none.')
+    ] = "1",
+    strata: Annotated[str | None, typer.Option(help="Stratum column (per stage: s1+s2).")] = None,
+    weights: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
+    probs: Annotated[str | None, typer.Option(help="Selection probability column.")] = None,
+    fpc: Annotated[
+        str | None,
+        typer.Option(help="Finite population correction per stage: sizes or fractions, f1+f2."),
+    ] = None,
+    nest: Annotated[
+        bool, typer.Option("--nest", help="PSU identifiers are unique only within strata.")
+    ] = False,
+    poststratify: Annotated[
+        str | None,
+        typer.Option(
+            "--poststratify",
+            help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
+        ),
+    ] = None,
+    calibrate: Annotated[
+        str | None,
+        typer.Option(help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).'),
+    ] = None,
+    totals: Annotated[
+        Path | None,
+        typer.Option(help='JSON file of population totals: {"(Intercept)": N, "x1": ...}.'),
+    ] = None,
+    calfun: Annotated[
+        CalibrationOption, typer.Option(help="Calibration function.")
+    ] = CalibrationOption.linear,
+    weight_column: Annotated[
+        str, typer.Option(help="Name of the new weight column.")
+    ] = "weight_final",
+) -> None:
+    """Write the data with adjusted weights (post-stratified or calibrated)."""
+    if (poststratify is None) == (calibrate is None):
+        typer.echo("amargah weight: error: give one of --poststratify or --calibrate", err=True)
+        raise typer.Exit(code=EXIT_BAD_INPUT)
+    suffix = output.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        typer.echo("amargah weight: error: --output must end in .parquet or .csv", err=True)
+        raise typer.Exit(code=EXIT_BAD_INPUT)
+    try:
+        design = Design(
+            data,
+            ids=ids,
+            strata=strata,
+            weights=weights,
+            probs=probs,
+            fpc=fpc,
+            nest=nest,
+            lonely_psu="remove",  # weighting does not need variances
+        )
+        if poststratify is not None:
+            design = _poststratified(design, poststratify)
+        else:
+            design = _calibrated(design, calibrate or "", totals, calfun)
+        table = design.weighted_data(weight_column=weight_column)
+    except SurveyInputError as error:
+        typer.echo(f"amargah weight: error: {error}", err=True)
+        raise typer.Exit(code=EXIT_BAD_INPUT) from None
+    if suffix == ".parquet":
+        pq.write_table(table, output)
+    else:
+        pa_csv.write_csv(table, output)
+    typer.echo(f"{table.num_rows} rows with {weight_column} written to {output}")

@@ -444,6 +444,55 @@ class Design:
 
         return poststratify(self, strata, population, partial=partial)
 
+    def weighted_data(self, *, weight_column: str = "weight") -> pa.Table:
+        """The data with the design's final weights (after any weighting step).
+
+        Parameters
+        ----------
+        weight_column
+            Name of the added column (persons per row); it must not already exist.
+
+        Returns
+        -------
+        pyarrow.Table
+            Every row and column of the data, in the data's order, plus the weights.
+        """
+        if weight_column in self._columns:
+            raise SurveyInputError("a column of this name exists already", column=weight_column)
+        row = exp.column(ROW_COLUMN, quoted=True)
+        names = sorted(
+            self._engine_names, key=lambda n: self._schema.get_field_index(self._engine_names[n])
+        )
+        selections = [self.column(n).as_(f"c{i}") for i, n in enumerate(names)]
+        selections += [self.weight_expression().as_("amargah_weight"), row.copy()]
+        query = self.select_from(*selections).order_by(exp.column(ROW_COLUMN, quoted=True))
+        result = self._engine.execute(query)
+        weights = np.asarray(result.column("amargah_weight").to_numpy(), dtype=float)
+        if self._units.has_derived_weights:
+            # weights from the fpc are per unit: find each row's unit
+            keys = [self.column(c).as_(f"k{i}") for i, c in enumerate(self._units.key_columns)]
+            inner = exp.select(*keys, row.copy()).from_(exp.to_table(self._source))
+            on = exp.and_(
+                *(
+                    exp.EQ(
+                        this=exp.column(f"k{i}", table="a"),
+                        expression=exp.column(f"k{i}", table="u"),
+                    )
+                    for i in range(len(keys))
+                )
+            )
+            units = self._engine.execute(
+                exp.select(exp.column("amargah_unit", table="u"))
+                .from_(inner.subquery("a"))
+                .join(exp.to_table(self._units.relation).as_("u"), on=on)
+                .order_by(exp.column(ROW_COLUMN, table="a", quoted=True))
+            )
+            unit = np.asarray(units.column(0).to_numpy(), dtype=np.int64)
+            weights = weights * self._units.weight_factor[unit]
+        columns = {n: result.column(f"c{i}") for i, n in enumerate(names)}
+        columns[weight_column] = pa.array(weights)
+        return pa.table(columns)
+
     def _derived(self, **changes: Any) -> Design:
         """A copy of this design with some private attributes replaced."""
         copy = object.__new__(type(self))
