@@ -201,15 +201,16 @@ def test_internal_notes_stay_internal(staff_client: Client, ticket: Ticket, clie
 
 def test_canned_response_fills_in_the_code_and_name(staff_client: Client, ticket: Ticket) -> None:
     canned = CannedResponse.objects.create(
-        title="دریافت", body="{name} گرامی، درخواست {tracking_code} دریافت شد."
+        title="دریافت", body="{name} گرامی، درخواست {tracking_code} در {jalali_date} دریافت شد. {x}"
     )
     staff_client.post(
         f"/desk/staff/{ticket.pk}/reply/", {"canned": canned.pk, "visibility": "public", "body": ""}
     )
-    assert (
-        Message.objects.get(ticket=ticket).body
-        == f"علی کریمی گرامی، درخواست {ticket.tracking_code} دریافت شد."
-    )
+    code = ticket.tracking_code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    body = Message.objects.get(ticket=ticket).body
+    assert re.fullmatch(
+        rf"علی کریمی گرامی، درخواست {code} در [۰-۹]+ [^ ]+ [۰-۹]{{4}} دریافت شد\. \{{x\}}", body
+    ), body
 
 
 def test_an_empty_reply_is_refused(staff_client: Client, ticket: Ticket) -> None:

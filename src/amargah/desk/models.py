@@ -218,7 +218,7 @@ class Event(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A prepared reply; ``{tracking_code}`` and ``{name}`` are filled in when used."""
+    """A prepared reply; ``{tracking_code}``, ``{name}`` and ``{jalali_date}`` are filled in."""
 
     title = models.CharField(_("title"), max_length=120)
     body = models.TextField(_("text"))

@@ -16,6 +16,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from amargah.core.dates import format_date
+from amargah.core.persian import to_persian_digits
 from amargah.desk import sla, tracking
 from amargah.desk.choices import OPEN_STATUSES, Clock, MessageVisibility, TicketKind, TicketStatus
 from amargah.desk.models import CannedResponse, Holiday, Message, SurveyResponse, Ticket
@@ -127,6 +129,23 @@ def ticket_queue(
             Q(tracking_code=code) | Q(subject__icontains=queue_filter.search) | Q(mobile=code)
         )
     return tickets.order_by("due_resolution", "due_first_response")
+
+
+def canned_text(canned: CannedResponse, ticket: Ticket) -> str:
+    """A prepared reply with ``{tracking_code}``, ``{name}`` and ``{jalali_date}`` filled in.
+
+    Placeholders are replaced one by one (not ``str.format``), so braces typed by
+    staff elsewhere in the text stay as they are.
+    """
+    code = ticket.tracking_code
+    today = format_date(timezone.localdate(), ticket.language)
+    if ticket.language == "fa":
+        code = to_persian_digits(code)
+    return (
+        canned.body.replace("{tracking_code}", code)
+        .replace("{name}", ticket.full_name)
+        .replace("{jalali_date}", today)
+    )
 
 
 def canned_responses(kind: str) -> QuerySet[CannedResponse]:

@@ -561,9 +561,7 @@ def staff_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     body = form.cleaned_data["body"]
     canned = canned_items.get(form.cleaned_data["canned"] or 0)
     if canned is not None and not body:
-        body = canned.body.replace("{tracking_code}", ticket.tracking_code).replace(
-            "{name}", ticket.full_name
-        )
+        body = selectors.canned_text(canned, ticket)
     try:
         services.ticket_reply(
             actor=_staff_user(request),
