@@ -8,9 +8,11 @@ public performance page counts the rating.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from captcha.models import CaptchaStore
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -100,5 +102,41 @@ def test_complaint_lookup_answer_rating_and_report(
     expect(page.locator("#received-total")).to_have_text("۱")
     expect(page.locator("#csat")).to_contain_text("۱۰۰٫۰٪")
     expect(page.locator("#chart")).to_be_visible()
+    context.close()
+    assert external == []
+
+
+PUBLIC_PAGES = [
+    "/desk/",
+    "/desk/request/",
+    "/desk/complaint/",
+    "/desk/suggestion/",
+    "/desk/survey/",
+    "/desk/track/",
+    "/desk/performance/",
+]
+
+
+def test_every_public_page_renders_right_to_left_on_a_phone(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = browser.new_context(locale="fa-IR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            None if request.url.startswith(live_server.url) else external.append(request.url)
+        ),
+    )
+    for path in PUBLIC_PAGES:
+        response = page.goto(live_server.url + path)
+        assert response is not None and response.status == 200, path
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        # Headings sit at the right edge, and nothing is wider than the phone.
+        heading = page.locator("main h1").bounding_box()
+        assert heading is not None and heading["x"] + heading["width"] > 390 * 0.8, path
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        page.screenshot(path=str(Path(settings.DATA_DIR) / f"desk{path.replace('/', '_')}.png"))
     context.close()
     assert external == []
