@@ -10,6 +10,7 @@ formed by zeroing rows outside them, so PSU counts stay those of the whole sampl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -443,6 +444,35 @@ class Design:
         from amargah.stats.weighting.poststratify import poststratify
 
         return poststratify(self, strata, population, partial=partial)
+
+    @property
+    def weight_column(self) -> str | None:
+        """The sampling weight column given to the design, if any."""
+        return self._weights
+
+    def trim_weights(
+        self, *, upper: float = math.inf, lower: float = -math.inf, strict: bool = False
+    ) -> Design:
+        """A design with trimmed weights (R's ``trimWeights``).
+
+        Parameters
+        ----------
+        upper, lower
+            Bounds on the weights (persons per row).
+        strict
+            Repeat the trimming until no weight is outside the bounds (the shared
+            excess can push weights over again).
+
+        Returns
+        -------
+        Design
+            A new design; the trimmed total is shared equally among the rows inside
+            the bounds, so the sum of weights is unchanged. Variances treat the trimmed
+            weights as design weights, as R does.
+        """
+        from amargah.stats.weighting.trim import trim
+
+        return trim(self, upper=upper, lower=lower, strict=strict)
 
     def weighted_data(self, *, weight_column: str = "weight") -> pa.Table:
         """The data with the design's final weights (after any weighting step).

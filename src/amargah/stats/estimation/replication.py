@@ -116,7 +116,8 @@ def make_scheme(
     mse: bool,
 ) -> ReplicateScheme:
     """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
-    if design.poststrata is not None or design.calibration is not None:
+    adjusted = design.poststrata is not None and design.poststrata.centred
+    if adjusted or design.calibration is not None:
         raise SurveyInputError(
             "replicate weights of a post-stratified or calibrated design are not available yet"
         )

@@ -145,7 +145,7 @@ def domain_pass(
                         f"{name}_c{k}"
                     )
                 )
-    poststratified = design.poststrata is not None
+    poststratified = design.poststrata is not None and design.poststrata.centred
     if poststratified:
         # sums per post-stratum centre the linearised values (R's svyrecvar)
         groups.append(exp.column("amargah_ps", table="ps"))

@@ -52,6 +52,10 @@ class PostStrata:
     unit, stratum, weight
         Per (finest unit, post-stratum) pair with rows: the post-stratified weight
         sum (persons).
+    centred
+        Whether estimators centre linearised values within these groups. Weight
+        trimming reuses this structure (groups of equal weights, a factor each) but,
+        as R's ``trimWeights``, treats the new weights as design weights: not centred.
     """
 
     columns: tuple[str, ...]
@@ -63,6 +67,7 @@ class PostStrata:
     unit: IntArray
     stratum: IntArray
     weight: FloatArray
+    centred: bool = True
 
     @property
     def count(self) -> int:

@@ -1,0 +1,88 @@
+"""Weight trimming, as R's ``trimWeights``.
+
+Weights above ``upper`` are cut to it, weights below ``lower`` raised to it, and the
+total trimmed off is shared equally among the rows that were inside the bounds (so the
+weights keep their sum); with ``strict`` this repeats until no weight is outside. The
+new weight of a row depends only on its old weight, so the trimming is worked out on
+the distinct weights and applied in the pass as a factor per weight value. As in R, the
+variance then treats the trimmed weights as the design weights.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from amargah.stats.engine import fresh_name
+from amargah.stats.errors import SurveyInputError
+from amargah.stats.weighting.poststratify import PostStrata
+
+if TYPE_CHECKING:
+    from amargah.stats.design import Design
+
+_MAX_ROUNDS = 1000
+
+
+def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
+    """See `Design.trim_weights`."""
+    if design.poststrata is not None or design.calibration is not None:
+        raise SurveyInputError("trim the weights before post-stratifying or calibrating")
+    column = design.weight_column
+    if column is None:
+        raise SurveyInputError("trimming needs a weights column (weights=...)")
+    if not lower < upper:
+        raise SurveyInputError(f"lower bound {lower} must be below the upper bound {upper}")
+    weight = design.column(column)
+    query = (
+        exp.select(
+            weight.copy().as_("amargah_pk0"),
+            exp.func("count", exp.Star()).as_("n"),
+        )
+        .from_(exp.to_table(design.source))
+        .group_by(weight.copy())
+    )
+    result = design.engine.execute(query)
+    original = np.asarray(result.column("amargah_pk0").to_numpy(), dtype=float)
+    rows = np.asarray(result.column("n").to_numpy(), dtype=float)
+    current = original.copy()
+    for _ in range(_MAX_ROUNDS):
+        outside = (current < lower) | (current > upper)
+        if not outside.any():
+            break
+        inside = ~outside
+        if not inside.any():
+            raise SurveyInputError("every weight is outside the bounds", column=column)
+        clipped = np.clip(current, lower, upper)
+        trimmed = float(np.sum(rows * (current - clipped)))
+        clipped[inside] += trimmed / float(rows[inside].sum())
+        current = clipped
+        if not strict:
+            break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(original != 0, current / original, 1.0)
+    relation = fresh_name("trimmed")
+    table = pa.table(
+        {
+            "amargah_pk0": result.column("amargah_pk0"),
+            "amargah_ps": pa.array(np.arange(original.shape[0], dtype=np.int64)),
+            "amargah_g": pa.array(factor),
+        }
+    )
+    design.engine.register_arrow(relation, table)
+    groups = PostStrata(
+        columns=(column,),
+        relation=relation,
+        labels=tuple((v,) for v in original.tolist()),
+        factor=factor,
+        rows=rows,
+        population=np.full(original.shape[0], math.nan),
+        unit=np.zeros(0, dtype=np.int64),
+        stratum=np.zeros(0, dtype=np.int64),
+        weight=np.zeros(0),
+        centred=False,
+    )
+    return design._derived(_poststrata=groups)
