@@ -1266,7 +1266,7 @@ def _check_nested(
         rows = sorted(int(first_row[i]) + 1 for i in units)[:_SHOWN_ROWS]
         raise SurveyInputError(
             "the same PSU identifier appears in more than one stratum; "
-            "if PSU identifiers are only unique within strata, use nest=True",
+            "if PSU identifiers are only unique within strata, use nest=True (--nest)",
             column=psu_column,
             rows=rows,
         )
