@@ -186,10 +186,12 @@ def test_valid_company_id_in_persian_digits_is_stored_in_ascii(client: Client, f
     )
 
 
-def test_a_business_must_name_itself(client: Client, fill: Any) -> None:
+def test_a_business_must_name_and_identify_itself(client: Client, fill: Any) -> None:
     data = {**fill(client, "/desk/complaint/"), **VALID_COMPLAINT, "requester_kind": "business"}
     html = client.post("/desk/complaint/", data).content.decode()
-    assert "نام شرکت یا دستگاه را بنویسید" in html and Ticket.objects.count() == 0
+    assert "نام شرکت یا دستگاه را بنویسید" in html
+    assert "شناسه ملی شرکت را بنویسد" in html
+    assert Ticket.objects.count() == 0
 
 
 def test_mobile_is_required_and_email_optional(client: Client, fill: Any) -> None:

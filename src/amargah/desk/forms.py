@@ -239,7 +239,11 @@ class RequesterForm(GuardedForm):
         "national_id", label=_("National ID (optional)"), max_length=14, required=False
     )
     company_id = IdentifierField(
-        "company_id", label=_("Company national ID (optional)"), max_length=15, required=False
+        "company_id",
+        label=_("Company national ID"),
+        max_length=15,
+        required=False,
+        help_text=_("Businesses only: the 11-digit national ID of the company."),
     )
     postal_code = IdentifierField(
         "postal_code", label=_("Postal code (optional)"), max_length=14, required=False
@@ -254,6 +258,13 @@ class RequesterForm(GuardedForm):
         kind = data.get("requester_kind")
         if kind in (RequesterKind.BUSINESS, RequesterKind.AGENCY) and not data.get("organisation"):
             self.add_error("organisation", _("Please give the name of the company or agency."))
+        # A business is identified by its legal-entity ID; an invalid one already has its error.
+        if (
+            kind == RequesterKind.BUSINESS
+            and not data.get("company_id")
+            and "company_id" not in self.errors
+        ):
+            self.add_error("company_id", _("A business must give its company national ID."))
         return data
 
     def submission(self) -> Submission:
