@@ -214,8 +214,11 @@ def test_health_ready_fails_when_the_store_is_not_writable(
 
 
 @pytest.mark.django_db
-def test_health_live_answers(client: Client) -> None:
+def test_health_live_answers_in_every_format(client: Client) -> None:
     assert client.get("/health/live", HTTP_ACCEPT="application/json").status_code == 200
+    # What a load balancer or curl sends: */* gets the HTML page.
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/health/live", HTTP_ACCEPT="text/plain").status_code == 200
 
 
 @pytest.mark.django_db

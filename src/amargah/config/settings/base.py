@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves its API docs from its own static files, not a CDN
+    "health_check",  # the HTML page of /health/* (JSON and text need no app)
     "django_prometheus",
     "django_tasks",
     "django_tasks_db",
