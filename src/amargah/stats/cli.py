@@ -119,6 +119,16 @@ def estimate(
             help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
         ),
     ] = None,
+    rake: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rake", help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat)."
+        ),
+    ] = None,
+    rake_epsilon: Annotated[
+        float, typer.Option(help="Raking stops when no cell changes by this many persons.")
+    ] = 1.0,
+    rake_maxit: Annotated[int, typer.Option(help="At most this many raking sweeps.")] = 10,
     calibrate: Annotated[
         str | None,
         typer.Option(help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).'),
@@ -216,6 +226,14 @@ def estimate(
                 if replicates is not None:
                     raise SurveyInputError("--poststratify with --replicates is not available yet")
                 design = _poststratified(design, poststratify)
+            if rake:
+                if replicates is not None:
+                    raise SurveyInputError("--rake with --replicates is not available yet")
+                design = design.rake(
+                    [_margin(argument, "--rake") for argument in rake],
+                    epsilon=rake_epsilon,
+                    maxit=rake_maxit,
+                )
             if calibrate is not None:
                 if replicates is not None:
                     raise SurveyInputError("--calibrate with --replicates is not available yet")
@@ -243,10 +261,11 @@ def estimate(
     typer.echo(render(results, output_format), nl=False)
 
 
-def _poststratified(design: Design, argument: str) -> Design:
+def _margin(argument: str, option: str) -> tuple[str, pa.Table]:
+    """``COL[+COL]=FILE.csv`` → the columns and the population table."""
     columns, equals, path = argument.partition("=")
     if not equals or not columns.strip() or not path.strip():
-        raise SurveyInputError(f"--poststratify needs COL=FILE.csv, not {argument!r}")
+        raise SurveyInputError(f"{option} needs COL=FILE.csv, not {argument!r}")
     file = Path(path.strip())
     if not file.exists():
         raise SurveyInputError(f"no such file: {file}")
@@ -254,7 +273,12 @@ def _poststratified(design: Design, argument: str) -> Design:
         population = pa_csv.read_csv(file)
     except pa.ArrowInvalid as error:
         raise SurveyInputError(f"cannot read {file.name} as CSV: {error}") from None
-    return design.poststratify(columns.strip(), population)
+    return columns.strip(), population
+
+
+def _poststratified(design: Design, argument: str) -> Design:
+    columns, population = _margin(argument, "--poststratify")
+    return design.poststratify(columns, population)
 
 
 def _calibrated(

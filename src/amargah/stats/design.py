@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from amargah.stats.weighting.calibrate import Calibration, CalibrationFunction
     from amargah.stats.weighting.poststratify import PostStrata
+    from amargah.stats.weighting.rake import Raking
 
 LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "average", "certainty")
 
@@ -155,6 +156,7 @@ class Design:
         "_nest",
         "_poststrata",
         "_probs",
+        "_raking",
         "_rows",
         "_schema",
         "_source",
@@ -174,6 +176,7 @@ class Design:
     _nest: bool
     _poststrata: PostStrata | None
     _probs: str | None
+    _raking: Raking | None
     _rows: int
     _schema: pa.Schema
     _source: str
@@ -210,6 +213,7 @@ class Design:
         self._set("_lonely_psu", lonely_psu)
         self._set("_poststrata", None)
         self._set("_calibration", None)
+        self._set("_raking", None)
         self._set("_memo", [])
         source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
@@ -394,6 +398,43 @@ class Design:
         from amargah.stats.weighting.calibrate import calibrate
 
         return calibrate(self, formula, totals, calfun=calfun, maxit=maxit, epsilon=epsilon)
+
+    @property
+    def raking(self) -> Raking | None:
+        """The raking of this design's weights, if any."""
+        return self._raking
+
+    def rake(
+        self,
+        margins: Sequence[tuple[str | Sequence[str], pa.Table | Mapping[Any, float]]],
+        *,
+        epsilon: float = 1.0,
+        maxit: int = 10,
+    ) -> Design:
+        """A design raked to population margins (R's ``rake``).
+
+        Parameters
+        ----------
+        margins
+            Pairs of (margin column(s), population sizes): a table with the columns and
+            ``Freq``, or a mapping level → size, as for `poststratify`.
+        epsilon
+            Stop when no cell of the margins' cross-table changes by ``epsilon`` persons
+            or more in a sweep (below 1: a fraction of the sum of weights), as R's
+            ``control$epsilon``.
+        maxit
+            At most this many sweeps (R's ``control$maxit``); not converging is a
+            warning, as in R.
+
+        Returns
+        -------
+        Design
+            A new design; estimators' variances centre the linearised values on the
+            margins as R does for raked designs.
+        """
+        from amargah.stats.weighting.rake import rake
+
+        return rake(self, margins, epsilon=epsilon, maxit=maxit)
 
     @property
     def poststrata(self) -> PostStrata | None:

@@ -117,7 +117,7 @@ def make_scheme(
 ) -> ReplicateScheme:
     """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
     adjusted = design.poststrata is not None and design.poststrata.centred
-    if adjusted or design.calibration is not None:
+    if adjusted or design.calibration is not None or design.raking is not None:
         raise SurveyInputError(
             "replicate weights of a post-stratified or calibrated design are not available yet"
         )

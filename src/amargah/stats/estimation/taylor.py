@@ -146,6 +146,13 @@ def domain_pass(
                     )
                 )
     poststratified = design.poststrata is not None and design.poststrata.centred
+    raked = design.raking is not None
+    if raked:
+        # unweighted sums per raking cell centre the linearised values (R's svyrecvar)
+        groups.append(exp.column("amargah_ps", table="ps"))
+        selections.append(groups[-1].copy().as_(f"g{len(groups) - 1}"))
+        for name, term in terms.items():
+            selections.append(exp.func("sum", term.copy()).as_(f"{name}_unweighted"))
     if poststratified:
         # sums per post-stratum centre the linearised values (R's svyrecvar)
         groups.append(exp.column("amargah_ps", table="ps"))
@@ -176,6 +183,9 @@ def domain_pass(
     outer_columns += [exp.column(f"g{i}", table="a") for i in range(len(groups))]
     outer_columns += [exp.column(name, table="a") for name in terms]
     extra_terms: list[str] = []
+    if raked:
+        extra_terms = [f"{name}_unweighted" for name in terms]
+        outer_columns += [exp.column(name, table="a") for name in extra_terms]
     if calibration is not None:
         extra_terms = [f"{name}_c{k}" for name in terms for k in range(len(calibration.columns))]
         outer_columns += [exp.column(name, table="a") for name in extra_terms]
@@ -209,8 +219,12 @@ def domain_pass(
         by=by,
         terms=[*terms, *extra_terms],
         has_level=level_column is not None,
-        poststratified=poststratified,
+        poststratified=poststratified or raked,
     )
+    if raked and aggregate.adjust_sums is not None:
+        # the centring of raked designs works on unweighted sums per cell
+        unweighted = {name: aggregate.adjust_sums[f"{name}_unweighted"] for name in terms}
+        return replace(aggregate, adjust_sums=unweighted)
     if calibration is None:
         return aggregate
     p = len(calibration.columns)
@@ -261,7 +275,9 @@ def _layout(
     sums: dict[str, FloatArray] = {}
     for name in terms:
         values = np.asarray(result.column(name).to_numpy(zero_copy_only=False), dtype=float)
-        sums[name] = np.nan_to_num(values) * factor  # SUM over only missing values is NULL
+        # SUM over only missing values is NULL; unweighted sums take no unit weight
+        unit_weight = 1.0 if name.endswith("_unweighted") else factor
+        sums[name] = np.nan_to_num(values) * unit_weight
     count = np.bincount(
         cell, weights=_floats(result.column("amargah_n")), minlength=n_cells
     ).astype(float)
@@ -423,6 +439,8 @@ def _centre(
     """
     if design.calibration is not None:
         return design.calibration.centre(z, cells, sums, design.units.count)
+    if design.raking is not None:
+        return design.raking.centre(z, cells, sums, design.units.count)
     strata = design.poststrata
     if strata is None:
         return z, cells
