@@ -8,6 +8,8 @@ with its convention that a missing key value matches every value (sdcMicro ``fre
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 
 from amargah.stats.disclosure.microdata import (
     global_recode,
@@ -61,3 +63,25 @@ def test_recoding_and_top_coding() -> None:
     assert (
         sample_frequencies(global_recode(FILE, "sex", lambda _: "X"), ("region", "sex")) == [4] * 8
     )
+
+
+@seed(5)
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*(st.one_of(st.none(), st.integers(0, 2)) for _ in range(3))),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_frequencies_match_the_pairwise_definition(rows: list[tuple[int | None, ...]]) -> None:
+    records = [dict(zip("abc", row, strict=True)) for row in rows]
+
+    def matches(x: tuple[int | None, ...], y: tuple[int | None, ...]) -> bool:
+        return all(p is None or q is None or p == q for p, q in zip(x, y, strict=True))
+
+    expected = [sum(matches(x, y) for y in rows) for x in rows]
+    assert sample_frequencies(records, "abc") == expected
+    protected, _ = local_suppression(records, "abc", k=2) if len(rows) >= 2 else (records, {})
+    if len(rows) >= 2:
+        assert k_anonymity_violations(protected, "abc", k=2) == []

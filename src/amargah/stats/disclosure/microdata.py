@@ -6,8 +6,8 @@ frequency ``fk`` is the number of records that share its combination of key valu
 file is *k-anonymous* when every ``fk >= k``. A missing key value (``None``, also what
 local suppression writes) matches any value, as in sdcMicro.
 
-Local suppression blanks key values of the records at risk, one at a time, choosing
-the key variable that the caller ranks least important, until the file is k-anonymous.
+Local suppression blanks key values of the records at risk, in rounds, choosing the
+key variable that the caller ranks least important, until the file is k-anonymous.
 Global recoding merges categories; top-coding caps a numeric variable.
 """
 
@@ -25,28 +25,33 @@ def _combination(record: Record, keys: Sequence[str]) -> tuple[Hashable, ...]:
     return tuple(record[k] for k in keys)
 
 
-def _matches(a: tuple[Hashable, ...], b: tuple[Hashable, ...]) -> bool:
-    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
-
-
 def sample_frequencies(records: Sequence[Record], keys: Sequence[str]) -> list[int]:
     """``fk`` of every record: how many records match its key values (itself included).
 
     Missing values match anything, so a record with a blanked key is counted with
-    every record that agrees on its other keys.
+    every record that agrees on its other keys. Records are grouped by which keys
+    they miss; two groups are compared on the keys present in both, through one hash
+    table per pair of groups, so the cost grows with the number of records times the
+    square of the number of missingness patterns (at most 2 ** len(keys)), not with
+    the square of the number of records.
     """
-    counts = Counter(_combination(r, keys) for r in records)
-    distinct = list(counts)
+    combos = [_combination(r, keys) for r in records]
+    by_pattern: dict[frozenset[int], Counter[tuple[Hashable, ...]]] = {}
+    for combo, n in Counter(combos).items():
+        pattern = frozenset(i for i, v in enumerate(combo) if v is None)
+        by_pattern.setdefault(pattern, Counter())[combo] += n
     frequency: dict[tuple[Hashable, ...], int] = {}
-    complete = all(None not in c for c in distinct)
-    for combination in distinct:
-        if complete:
-            frequency[combination] = counts[combination]
-        else:
-            frequency[combination] = sum(
-                counts[other] for other in distinct if _matches(combination, other)
-            )
-    return [frequency[_combination(r, keys)] for r in records]
+    for pattern, group in by_pattern.items():
+        for combo in group:
+            frequency[combo] = 0
+        for other_pattern, other in by_pattern.items():
+            present = [i for i in range(len(keys)) if i not in pattern | other_pattern]
+            projected: Counter[tuple[Hashable, ...]] = Counter()
+            for combo, n in other.items():
+                projected[tuple(combo[i] for i in present)] += n
+            for combo in group:
+                frequency[combo] += projected.get(tuple(combo[i] for i in present), 0)
+    return [frequency[c] for c in combos]
 
 
 def k_anonymity_violations(records: Sequence[Record], keys: Sequence[str], *, k: int) -> list[int]:
@@ -85,21 +90,21 @@ def local_suppression(
     order = list(reversed(importance or keys))
     out = [dict(r) for r in records]
     suppressed = dict.fromkeys(keys, 0)
-    while True:
+    # Each round blanks, in every record still at risk, its least important key that
+    # is not blank yet; a blank matches everything, so each round can only raise fk,
+    # and after len(keys) rounds a record at risk has no key left to blank.
+    for _round in range(len(keys) + 1):
         at_risk = k_anonymity_violations(out, keys, k=k)
         if not at_risk:
             return out, suppressed
-        # the record at risk with the fewest matches first: it needs it most
-        frequencies = sample_frequencies(out, keys)
-        worst = min(at_risk, key=lambda i: (frequencies[i], i))
-        record = out[worst]
-        for variable in order:
-            if record[variable] is not None:
-                record[variable] = None
-                suppressed[variable] += 1
-                break
-        else:
-            raise ValueError("every key value of a record is blank and it is still at risk")
+        for position in at_risk:
+            record = out[position]
+            for variable in order:
+                if record[variable] is not None:
+                    record[variable] = None
+                    suppressed[variable] += 1
+                    break
+    raise ValueError(f"fewer than {k} records in the file: k-anonymity cannot be reached")
 
 
 def global_recode(
