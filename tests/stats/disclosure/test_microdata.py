@@ -49,8 +49,9 @@ def test_local_suppression_reaches_k() -> None:
     assert suppressed["education"] >= 1
     report = risk_report(protected, KEYS, k=3, suppressed=suppressed)
     assert report.at_risk == 0
+    assert report.information_loss == pytest.approx(sum(suppressed.values()) / (8 * 3))
     # blank key values: those suppressed plus the one missing from the start
-    assert report.information_loss == pytest.approx((sum(suppressed.values()) + 1) / (8 * 3))
+    assert report.missing == pytest.approx((sum(suppressed.values()) + 1) / (8 * 3))
     before = risk_report(FILE, KEYS, k=3)
     assert before.at_risk == 8 and before.uniques == 0
     assert before.expected_reidentifications == pytest.approx(4.0)

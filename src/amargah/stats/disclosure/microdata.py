@@ -146,7 +146,9 @@ class RiskReport:
     suppressed
         Key values blanked per variable, when the file was locally suppressed.
     information_loss
-        Share of key values blank (0..1).
+        Share of key values blanked by local suppression (0..1).
+    missing
+        Share of key values blank, whether missing from the start or suppressed (0..1).
     """
 
     records: int
@@ -156,6 +158,7 @@ class RiskReport:
     expected_reidentifications: float
     suppressed: Mapping[str, int]
     information_loss: float
+    missing: float
 
 
 def risk_report(
@@ -176,5 +179,6 @@ def risk_report(
         uniques=sum(f == 1 for f in frequencies),
         expected_reidentifications=float(sum(1.0 / f for f in frequencies)),
         suppressed=dict(suppressed or {}),
-        information_loss=blanks / cells if cells else 0.0,
+        information_loss=sum((suppressed or {}).values()) / cells if cells else 0.0,
+        missing=blanks / cells if cells else 0.0,
     )
