@@ -399,6 +399,33 @@ class Design:
 
         return calibrate(self, formula, totals, calfun=calfun, maxit=maxit, epsilon=epsilon)
 
+    def adjust_nonresponse(
+        self, classes: str | Sequence[str], *, response: str, respondent: Any = 1
+    ) -> Design:
+        """A design adjusted for nonresponse within weighting classes.
+
+        Parameters
+        ----------
+        classes
+            Weighting class column(s), ``"county+sex"``.
+        response
+            Column holding each row's response status.
+        respondent
+            The value of ``response`` for respondents; any other value is a
+            nonrespondent.
+
+        Returns
+        -------
+        Design
+            A new design in which respondents carry their class's full-sample weight
+            and nonrespondents weigh zero (they stay in the design: PSU counts are
+            unchanged). The variance is that of post-stratifying the respondents to the
+            classes' full-sample totals, as in R.
+        """
+        from amargah.stats.weighting.nonresponse import adjust_nonresponse
+
+        return adjust_nonresponse(self, classes, response=response, respondent=respondent)
+
     @property
     def raking(self) -> Raking | None:
         """The raking of this design's weights, if any."""

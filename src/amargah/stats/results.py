@@ -40,7 +40,8 @@ class Estimate:
     df
         Degrees of freedom of the design (PSUs minus strata).
     n
-        Unweighted number of sample rows in the domain used by the estimate.
+        Unweighted number of sample rows in the domain used by the estimate (rows of
+        weight zero, such as adjusted-away nonrespondents, are not counted).
     population
         Weighted number of population units in the domain (sum of weights).
     """

@@ -446,7 +446,9 @@ def _centre(
         return z, cells
     from amargah.stats.weighting.poststratify import residualize
 
-    means = np.nan_to_num(sums / strata.population[:, None])
+    # post-strata of population zero (nonrespondents) carry no weight and no centring
+    size = strata.population[:, None]
+    means = np.divide(sums, size, out=np.zeros_like(sums), where=size > 0)
     return residualize(z, cells, means, strata, design.units.count)
 
 
@@ -515,7 +517,7 @@ def linear_rows(
         variance,
         srs,
         w_total,
-        count,
+        nobs,  # rows of weight zero (nonrespondents, say) are not used
         level=level,
         term=term,
         domain_of_cell=domain_of_cell,
@@ -617,7 +619,6 @@ def estimate_ratio(
         na_rm=na_rm,
     )
     s = {name: agg.totals(name) for name in terms}
-    n = agg.count
     nobs = agg.weighted_count
     cell = agg.cells.cell
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -643,7 +644,7 @@ def estimate_ratio(
         variance,
         srs,
         s["w"],
-        n,
+        nobs,
         level=level,
     )
     return Estimates(tuple(rows))
