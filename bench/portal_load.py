@@ -88,35 +88,29 @@ async def paced_client(
     errors: list[str],
     offset: int,
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    # gunicorn's sync workers close the connection after each response, so each
+    # request opens its own (as a browser would here), and the timing includes it.
     index = offset
     next_at = time.perf_counter() + (offset % 10) * interval / 10
-    try:
-        while time.perf_counter() < deadline:
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            next_at += interval
-            path = paths[index % len(paths)]
-            index += 1
-            started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        next_at += interval
+        path = paths[index % len(paths)]
+        index += 1
+        started = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
             writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n".encode()
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
             )
             await writer.drain()
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if b" 200 " not in status_line:
-                errors.append(status_line.decode().strip())
-    finally:
-        writer.close()
+            response = await reader.read()
+        finally:
+            writer.close()
+        latencies.append((time.perf_counter() - started) * 1000)
+        status_line = response.split(b"\r\n", 1)[0]
+        if b" 200 " not in status_line:
+            errors.append(status_line.decode("latin-1"))
 
 
 async def paced(

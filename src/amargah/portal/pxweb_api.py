@@ -104,10 +104,10 @@ def _json(body: dict[str, Any]) -> JsonResponse:
 
 
 def _cube(table_id: str) -> Cube:
-    table = selectors.published_tables().filter(code=table_id).first()
-    if table is None:
+    release = selectors.latest_release_of(table_id)
+    if release is None:
         raise Problem(404, "Table not found", f"There is no published table {table_id!r}.")
-    return selectors.release_cube(selectors.table_release(table))
+    return selectors.release_cube(release)
 
 
 def _table_entry(cube: Cube, table: StatTable, *, lang: Lang, base_url: str) -> dict[str, Any]:

@@ -89,10 +89,7 @@ def _sdmx_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def published_cubes() -> list[Cube]:
     """The latest published cube of every table."""
-    return [
-        selectors.release_cube(selectors.table_release(table))
-        for table in selectors.published_tables()
-    ]
+    return [selectors.release_cube(release) for release in selectors.latest_releases()]
 
 
 def _check_agency(agency: str, cubes: list[Cube]) -> list[Cube]:
@@ -170,10 +167,12 @@ def _flow(flow_ref: str) -> Cube:
             f"The flow reference {flow_ref!r} is malformed; use FLOW or AGENCY,FLOW,VERSION.",
         )
     agency, flow = (parts[0], parts[1]) if len(parts) == 3 else ("all", parts[0])
-    for cube in _check_agency(agency, published_cubes()):
-        if dataflow_id(cube) == flow:
-            return cube
-    raise _no_results("dataflow", flow)
+    # A dataflow's id is its table's code (formats.sdmx.dataflow_id).
+    release = selectors.latest_release_of(flow)
+    cube = selectors.release_cube(release) if release is not None else None
+    if cube is None or not _check_agency(agency, [cube]):
+        raise _no_results("dataflow", flow)
+    return cube
 
 
 def _select(cube: Cube, key: str, start: str | None, end: str | None) -> Cube:

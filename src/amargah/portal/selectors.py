@@ -62,6 +62,30 @@ def table_release(table: StatTable, *, version: int | None = None) -> Release:
     return release
 
 
+def latest_releases() -> list[Release]:
+    """The latest published release of every table, in the tables' order (one query)."""
+    releases = (
+        published_releases()
+        .select_related("table")
+        .order_by("table__order", "table__code", "-version")
+    )
+    latest: dict[int, Release] = {}
+    for release in releases:
+        latest.setdefault(release.table_id, release)
+    return list(latest.values())
+
+
+def latest_release_of(code: str) -> Release | None:
+    """The latest published release of the table ``code``, or ``None`` (one query)."""
+    return (
+        published_releases()
+        .select_related("table")
+        .filter(table__code=code)
+        .order_by("-version")
+        .first()
+    )
+
+
 def table_versions(table: StatTable) -> QuerySet[Release]:
     return published_releases().filter(table=table).order_by("-version")
 
