@@ -145,4 +145,4 @@ def test_weight_command_writes_calibrated_weights(tmp_path: Path) -> None:
     assert math.isclose(total_x, case["totals"]["x"], rel_tol=1e-9)
     bad = CliRunner().invoke(app, ["weight", str(GOLDEN / case["data"]), "--output", str(out)])
     assert bad.exit_code == 2
-    assert "one of --poststratify or --calibrate" in bad.stderr
+    assert "give one of --poststratify, --rake, --calibrate" in bad.stderr

@@ -47,3 +47,56 @@ def test_agrees_with_r() -> None:
 def test_a_class_without_respondents_is_an_error() -> None:
     with pytest.raises(SurveyInputError, match="has no respondents"):
         _design().adjust_nonresponse("x", response="responded")
+
+
+def test_weight_command_adjusts_for_nonresponse(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    import typer
+    from typer.testing import CliRunner
+
+    from amargah.stats.cli import register
+
+    app = typer.Typer()
+    register(app)
+    out = tmp_path / "adjusted.parquet"
+    result = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            str(GOLDEN / REFERENCE["data"]),
+            "--ids",
+            "psu_ok",
+            "--strata",
+            "stratum_ok",
+            "--weights",
+            "w",
+            "--nest",
+            "--nonresponse",
+            REFERENCE["classes"],
+            "--response",
+            "responded",
+            "--respondent",
+            "1",
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    weights = pq.read_table(out).column("weight_final").to_pylist()
+    assert math.isclose(sum(weights), REFERENCE["weight_sum"])
+    trimmed = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            str(GOLDEN / REFERENCE["data"]),
+            "--weights",
+            "w",
+            "--trim-upper",
+            "30",
+            "--trim-strict",
+            "--output",
+            str(out),
+        ],
+    )
+    assert trimmed.exit_code == 0, trimmed.output
+    assert max(pq.read_table(out).column("weight_final").to_pylist()) <= 30 + 1e-9

@@ -491,13 +491,54 @@ def weight(
     calfun: Annotated[
         CalibrationOption, typer.Option(help="Calibration function.")
     ] = CalibrationOption.linear,
+    rake: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rake", help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat)."
+        ),
+    ] = None,
+    rake_epsilon: Annotated[
+        float, typer.Option(help="Raking stops when no cell changes by this many persons.")
+    ] = 1.0,
+    rake_maxit: Annotated[int, typer.Option(help="At most this many raking sweeps.")] = 10,
+    nonresponse: Annotated[
+        str | None,
+        typer.Option(help="Nonresponse adjustment within these weighting classes (COL[+COL])."),
+    ] = None,
+    response: Annotated[
+        str | None, typer.Option(help="Response status column (with --nonresponse).")
+    ] = None,
+    respondent: Annotated[
+        str, typer.Option(help="Value of the response column for respondents.")
+    ] = "1",
+    trim_upper: Annotated[
+        float | None, typer.Option(help="Trim weights above this (R's trimWeights upper).")
+    ] = None,
+    trim_lower: Annotated[
+        float | None, typer.Option(help="Raise weights below this (R's trimWeights lower).")
+    ] = None,
+    trim_strict: Annotated[
+        bool, typer.Option("--trim-strict", help="Repeat trimming until within bounds.")
+    ] = False,
     weight_column: Annotated[
         str, typer.Option(help="Name of the new weight column.")
     ] = "weight_final",
 ) -> None:
-    """Write the data with adjusted weights (post-stratified or calibrated)."""
-    if (poststratify is None) == (calibrate is None):
-        typer.echo("amargah weight: error: give one of --poststratify or --calibrate", err=True)
+    """Write the data with adjusted weights (post-stratified, raked, calibrated, ...)."""
+    trimming = trim_upper is not None or trim_lower is not None
+    chosen = [
+        poststratify is not None,
+        bool(rake),
+        calibrate is not None,
+        nonresponse is not None,
+        trimming,
+    ]
+    if sum(chosen) != 1:
+        typer.echo(
+            "amargah weight: error: give one of --poststratify, --rake, --calibrate, "
+            "--nonresponse or --trim-upper/--trim-lower",
+            err=True,
+        )
         raise typer.Exit(code=EXIT_BAD_INPUT)
     suffix = output.suffix.lower()
     if suffix not in (".parquet", ".csv"):
@@ -516,8 +557,26 @@ def weight(
         )
         if poststratify is not None:
             design = _poststratified(design, poststratify)
+        elif rake:
+            design = design.rake(
+                [_margin(argument, "--rake") for argument in rake],
+                epsilon=rake_epsilon,
+                maxit=rake_maxit,
+            )
+        elif calibrate is not None:
+            design = _calibrated(design, calibrate, totals, calfun)
+        elif nonresponse is not None:
+            if response is None:
+                raise SurveyInputError("--nonresponse needs --response COL")
+            design = design.adjust_nonresponse(
+                nonresponse, response=response, respondent=_typed(design, response, respondent)
+            )
         else:
-            design = _calibrated(design, calibrate or "", totals, calfun)
+            design = design.trim_weights(
+                upper=math.inf if trim_upper is None else trim_upper,
+                lower=-math.inf if trim_lower is None else trim_lower,
+                strict=trim_strict,
+            )
         table = design.weighted_data(weight_column=weight_column)
     except SurveyInputError as error:
         typer.echo(f"amargah weight: error: {error}", err=True)
@@ -527,3 +586,19 @@ def weight(
     else:
         pa_csv.write_csv(table, output)
     typer.echo(f"{table.num_rows} rows with {weight_column} written to {output}")
+
+
+def _typed(design: Design, column: str, text: str) -> Any:
+    """A value typed on the command line, as the column's type."""
+    from amargah.stats.design import is_numeric
+
+    data_type = design.data_type(column)
+    if pa.types.is_boolean(data_type):
+        return text.strip().lower() in ("true", "1")
+    if is_numeric(data_type):
+        try:
+            number = float(text)
+        except ValueError:
+            raise SurveyInputError(f"{text!r} is not a number", column=column) from None
+        return int(number) if number.is_integer() else number
+    return text
