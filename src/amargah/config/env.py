@@ -70,7 +70,7 @@ def database(default_sqlite: Path) -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server and the task worker write the same file without
         # "database is locked"; a busy timeout makes them wait instead of failing.
-        config["CONN_MAX_AGE"] = 0
+        # Connections persist (CONN_MAX_AGE) so these settings run once per process.
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
