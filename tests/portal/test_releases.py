@@ -85,3 +85,22 @@ def test_data_must_match_its_table(portal: Path) -> None:
     other = selectors.release_cube(selectors.table_release(StatTable.objects.get(code="LFS_RATES")))
     with pytest.raises(ValidationError):
         services.release_create(table=table, cube=other)
+
+
+@pytest.mark.django_db
+def test_apis_serve_a_correction_at_once(portal: Path, client: Client) -> None:
+    """Documents are kept per release checksum, so a new version is never served stale."""
+    table = StatTable.objects.get(code="POP_CENSUS")
+    cube = selectors.release_cube(selectors.table_release(table))
+    key = ("1", "_T", "_T", "1405")
+    query = {"valueCodes[COUNTY]": "1", "valueCodes[SEX]": "_T", "valueCodes[AGE]": "_T"}
+    before = client.get("/api/v2/tables/POP_CENSUS/data", query).json()["value"]
+    sdmx_before = client.get("/sdmx/rest/data/POP_CENSUS/1._T._T").content
+    assert before == [cube.observations[key].value]
+    corrected = replace(
+        cube, observations={**cube.observations, key: replace(cube.observations[key], value=7.0)}
+    )
+    services.release_create(table=table, cube=corrected, change_fa="اصلاح", change_en="Fix")
+    assert client.get("/api/v2/tables/POP_CENSUS/data", query).json()["value"] == [7.0]
+    sdmx_after = client.get("/sdmx/rest/data/POP_CENSUS/1._T._T").content
+    assert sdmx_after != sdmx_before and b'value="7"' in sdmx_after

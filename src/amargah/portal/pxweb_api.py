@@ -32,6 +32,7 @@ from amargah.portal import selectors
 from amargah.portal.downloads import XLSX
 from amargah.portal.explorer import max_cells
 from amargah.portal.models import StatTable
+from amargah.portal.rendered import rendered
 from amargah.portal.throttle import (
     RETRY_AFTER_SECONDS,
     api_rate,
@@ -103,11 +104,16 @@ def _json(body: dict[str, Any]) -> JsonResponse:
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-def _cube(table_id: str) -> Cube:
+def _release(table_id: str) -> tuple[str, Cube]:
+    """The checksum and cube of the table's latest published release."""
     release = selectors.latest_release_of(table_id)
     if release is None:
         raise Problem(404, "Table not found", f"There is no published table {table_id!r}.")
-    return selectors.release_cube(release)
+    return release.cube_sha256, selectors.release_cube(release)
+
+
+def _cube(table_id: str) -> Cube:
+    return _release(table_id)[1]
 
 
 def _table_entry(cube: Cube, table: StatTable, *, lang: Lang, base_url: str) -> dict[str, Any]:
@@ -274,9 +280,13 @@ def data(request: HttpRequest, table_id: str) -> HttpResponse:
             "Unsupported output format",
             f"outputFormat={output!r}: use one of {', '.join(OUTPUTS)}.",
         )
-    selected = with_contents(_apply(_cube(table_id), selection))
+    checksum, cube = _release(table_id)
+    selected = with_contents(_apply(cube, selection))
     media_type, render = OUTPUTS[output]
-    response = HttpResponse(render(selected, lang, _base_url(request)), content_type=media_type)
+    base_url = _base_url(request)
+    key = ("pxweb", checksum, repr(sorted(selection.items())), output, lang, base_url)
+    document = rendered(key, lambda: render(selected, lang, base_url))
+    response = HttpResponse(document, content_type=media_type)
     if output in ("xlsx", "px", "csv"):
         extension = "xlsx" if output == "xlsx" else output
         response["Content-Disposition"] = f'attachment; filename="{table_id}.{extension}"'

@@ -38,6 +38,7 @@ from amargah.formats.sdmx import (
     write_sdmx_structure_specific,
 )
 from amargah.portal import selectors
+from amargah.portal.rendered import rendered
 from amargah.portal.throttle import RETRY_AFTER_SECONDS, api_rate, over_limit
 
 STATUS = {
@@ -158,7 +159,7 @@ def conceptscheme(request: HttpRequest, agency: str, resource: str, version: str
     raise _no_results("conceptscheme", resource)
 
 
-def _flow(flow_ref: str) -> Cube:
+def _flow(flow_ref: str) -> tuple[str, Cube]:
     parts = flow_ref.split(",")
     if len(parts) not in (1, 3):
         raise SdmxError(
@@ -170,9 +171,9 @@ def _flow(flow_ref: str) -> Cube:
     # A dataflow's id is its table's code (formats.sdmx.dataflow_id).
     release = selectors.latest_release_of(flow)
     cube = selectors.release_cube(release) if release is not None else None
-    if cube is None or not _check_agency(agency, [cube]):
+    if release is None or cube is None or not _check_agency(agency, [cube]):
         raise _no_results("dataflow", flow)
-    return cube
+    return release.cube_sha256, cube
 
 
 def _select(cube: Cube, key: str, start: str | None, end: str | None) -> Cube:
@@ -234,8 +235,9 @@ def _negotiate(accept: str) -> str:
 def data(request: HttpRequest, flow_ref: str, key: str = "", provider: str = "") -> HttpResponse:
     """``/data/{flowRef}/{key}/{provider}``: observations, in the format ``Accept`` names."""
     fmt = _negotiate(request.headers.get("Accept", "*/*"))
-    cube = _flow(flow_ref)
-    selected = _select(cube, key, request.GET.get("startPeriod"), request.GET.get("endPeriod"))
+    checksum, cube = _flow(flow_ref)
+    start, end = request.GET.get("startPeriod"), request.GET.get("endPeriod")
+    selected = _select(cube, key, start, end)
     at = request.GET.get("dimensionAtObservation")
     if (
         at is not None
@@ -248,4 +250,8 @@ def data(request: HttpRequest, flow_ref: str, key: str = "", provider: str = "")
             f"dimensionAtObservation {at!r} is not a dimension of this dataflow.",
         )
     media_type, render = DATA_FORMATS[fmt]
-    return HttpResponse(render(selected, at), content_type=media_type)
+    document = rendered(
+        ("sdmx", checksum, key, start or "", end or "", at or "", fmt),
+        lambda: render(selected, at),
+    )
+    return HttpResponse(document, content_type=media_type)
