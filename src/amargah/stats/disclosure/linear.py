@@ -243,6 +243,79 @@ def recoverable(
     ]
 
 
+def _determined_by_equations(table: LinearTable, hidden: Sequence[int]) -> list[int]:
+    """The withheld cells that the relations alone pin down (no bounds needed).
+
+    A cell is free exactly when some vector of the null space of the relations,
+    restricted to the withheld cells, moves it. When every withheld cell's true value
+    is above zero, the true table plus a small step along such a vector is another
+    table consistent with everything published, so these are then the only
+    recoverable cells and no linear programme is needed.
+    """
+    column = {cell: j for j, cell in enumerate(hidden)}
+    rows = []
+    for total, components in table.relations:
+        if total not in column and not any(c in column for c in components):
+            continue
+        row = np.zeros(len(hidden))
+        if total in column:
+            row[column[total]] -= 1.0
+        for c in components:
+            if c in column:
+                row[column[c]] += 1.0
+        rows.append(row)
+    if not rows:
+        return []
+    matrix = np.array(rows)
+    _, singular, vt = np.linalg.svd(matrix)
+    rank = int(np.sum(singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))))
+    null_space = vt[rank:]
+    if null_space.shape[0] == 0:
+        return list(hidden)
+    movement = np.abs(null_space).max(axis=0)
+    return [cell for cell, j in column.items() if movement[j] <= 1e-9]
+
+
+def _equation_cuts(table: LinearTable, chosen: set[int], cells: Sequence[int]) -> list[np.ndarray]:
+    """Cuts for withheld ``cells`` that the relations determine under ``chosen``.
+
+    Some combination of relations gives such a cell from published cells only. As
+    long as no cell of those relations outside ``chosen`` is withheld, the same
+    combination still gives it (dropping withheld cells only adds published ones), so
+    a protecting pattern that withholds the cell must withhold one of those: each cut
+    reads ``sum(s_j for j in those cells outside chosen) - s_cell >= 0`` (last column:
+    the constant, zero here).
+    """
+    hidden = sorted(chosen)
+    column = {c: j for j, c in enumerate(hidden)}
+    involved = [
+        (total, components)
+        for total, components in table.relations
+        if total in column or any(c in column for c in components)
+    ]
+    matrix = np.zeros((len(involved), len(hidden)))
+    for r, (total, components) in enumerate(involved):
+        if total in column:
+            matrix[r, column[total]] -= 1.0
+        for c in components:
+            if c in column:
+                matrix[r, column[c]] += 1.0
+    # One pseudo-inverse for every cell: its column j combines the relations into e_j.
+    combinations = np.linalg.pinv(matrix.T)
+    n = len(table.cells)
+    cuts = []
+    for cell in cells:
+        cut = np.zeros(n + 1)
+        for row in np.flatnonzero(np.abs(combinations[:, column[cell]]) > 1e-9).tolist():
+            total, components = involved[row]
+            for member in (total, *components):
+                if member not in chosen:
+                    cut[member] = 1.0
+        cut[cell] -= 1.0
+        cuts.append(cut)
+    return cuts
+
+
 class SuppressionFailed(ValueError):
     """No suppression pattern protects the sensitive cells (or the search gave up)."""
 
@@ -313,7 +386,9 @@ def secondary_suppression(
     for _ in range(max_rounds):
         all_constraints = list(constraints)
         if cuts:
-            all_constraints.append(LinearConstraint(np.vstack(cuts), lb=1.0, ub=np.inf))
+            stacked = np.vstack(cuts)
+            # the last column is a constant term, moved to the bound
+            all_constraints.append(LinearConstraint(stacked[:, :n], lb=-stacked[:, n], ub=np.inf))
         solution = milp(
             cost,
             integrality=np.ones(n),
@@ -323,11 +398,19 @@ def secondary_suppression(
         if solution.status != 0 or solution.x is None:
             raise SuppressionFailed("no pattern of withheld cells protects the sensitive cells")
         chosen = {int(i) for i in np.flatnonzero(solution.x > 0.5)}
+        if protection is None and all(table.values[i] > 0 for i in chosen):
+            exposed = _determined_by_equations(table, sorted(chosen))
+            if not exposed:
+                return chosen
+            cuts += _equation_cuts(table, chosen, exposed)
+            continue
         if not recoverable(table, chosen, protection=protection):
             return chosen
-        # Any subset of a failing pattern fails too: ask for a cell outside it.
-        cut = np.ones(n)
+        # Any subset of a failing pattern fails too: ask for a cell outside it
+        # (sum over cells outside the pattern >= 1, written as >= 0 with a constant).
+        cut = np.ones(n + 1)
         cut[list(chosen)] = 0.0
+        cut[n] = -1.0
         cuts.append(cut)
     raise SuppressionFailed(f"no protecting pattern found in {max_rounds} rounds")
 
