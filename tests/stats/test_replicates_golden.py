@@ -100,4 +100,31 @@ def test_replicate_methods_check_the_design() -> None:
     with pytest.raises(SurveyInputError, match="JKn is for stratified"):
         Design(table).replicate("jkn")
     with pytest.raises(SurveyInputError, match="not available with replicate"):
-        stratified.replicate("jkn").quantile("y", 0.5)
+        stratified.replicate("jkn").ciprop("y", 1)
+
+
+QUANTILES = json.loads((GOLDEN / "replicate_quantiles.json").read_text())
+
+
+@pytest.mark.parametrize("case", QUANTILES["cases"], ids=lambda c: c["name"])
+def test_replicate_quantiles_and_df_agree_with_r(case: dict[str, Any]) -> None:
+    design = _replicate_design(case)
+    probs = case["probs"] if isinstance(case["probs"], list) else [case["probs"]]
+    estimates = design.quantile(case["variable"], probs, by=case["by"])
+    assert len(estimates) == len(case["estimates"])
+    for expected in case["estimates"]:
+        domain = expected["domain"] or None
+        if domain is not None:
+            domain = {k: v[0] if isinstance(v, list) else v for k, v in domain.items()}
+        row = estimates.find(term=f"{expected['term']:g}", domain=domain)
+        assert row.df == case["degf"]
+        for field in ("estimate", "se", "ci_lower", "ci_upper"):
+            if isinstance(expected[field], str):  # R's NaN: an interval end beyond the data
+                assert math.isnan(getattr(row, field))
+                continue
+            assert math.isclose(getattr(row, field), expected[field], rel_tol=1e-6), (
+                field,
+                getattr(row, field),
+                expected[field],
+                domain,
+            )

@@ -1121,9 +1121,9 @@ class ReplicateDesign(Design):
     """A design whose standard errors come from replicate weights.
 
     Made by `Design.replicate` or `Design.with_replicate_weights`; it shares the data
-    and sampling units of the design it was made from. Totals, means, proportions and
-    ratios use the replicates; quantiles and ``ciprop`` are not available on replicate
-    designs yet and say so.
+    and sampling units of the design it was made from. Totals, means, proportions,
+    ratios and quantiles use the replicates; ``ciprop`` is not available on replicate
+    designs yet and says so.
     """
 
     __slots__ = ("_scheme",)
@@ -1250,8 +1250,21 @@ class ReplicateDesign(Design):
         level: float = 0.95,
         qrule: QuantileRule = "math",
     ) -> Estimates:
-        """Not available on replicate designs yet: raises `SurveyInputError`."""
-        raise SurveyInputError("quantiles are not available with replicate weights yet")
+        """Quantiles with Woodruff intervals from the replicates; see `Design.quantile`."""
+        from amargah.stats.estimation.replication import estimate_replicated_quantiles
+
+        values = [probabilities] if isinstance(probabilities, int | float) else probabilities
+        return estimate_replicated_quantiles(
+            self,
+            self._scheme,
+            variable,
+            list(values),
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
+            qrule=qrule,
+        )
 
     def ciprop(
         self,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pyarrow as pa
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
@@ -93,6 +94,22 @@ class ReplicateScheme:
     def count(self) -> int:
         """Number of replicates."""
         return int(self.rscales.shape[0])
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom: the rank of the replicate weights minus one (R's ``degf``).
+
+        A jackknife's replicates of one stratum add up to the full sample, so its rank
+        is the replicates less the strata plus one; half-sample and bootstrap
+        multipliers are small matrices whose rank is computed. Replicate weights given
+        as columns are taken to be of full rank.
+        """
+        if self.jackknife is not None:
+            strata = np.unique(self.jackknife.stratum[self.jackknife.psu >= 0]).shape[0]
+            return float(self.count - strata)
+        if self.multipliers is not None:
+            return float(np.linalg.matrix_rank(self.multipliers) - 1)
+        return float(self.count - 1)
 
 
 def sylvester_hadamard(order: int) -> IntArray:
@@ -319,6 +336,7 @@ def cell_totals(
     variables: Sequence[str],
     level_column: str | None,
     na_rm: bool,
+    thresholds: str | None = None,
 ) -> CellTotals:
     """One pass: full-sample and replicate totals of the terms per cell."""
     if scheme.columns:
@@ -331,6 +349,7 @@ def cell_totals(
             variables=variables,
             level_column=level_column,
             na_rm=na_rm,
+            thresholds=thresholds,
         )
     agg = domain_pass(
         design,
@@ -340,6 +359,7 @@ def cell_totals(
         variables=variables,
         level_column=level_column,
         na_rm=na_rm,
+        thresholds=thresholds,
     )
     stage = design.units.stages[0]
     psu_of_row = stage.cluster[agg.cells.unit]
@@ -389,6 +409,7 @@ def _supplied_totals(
     variables: Sequence[str],
     level_column: str | None,
     na_rm: bool,
+    thresholds: str | None = None,
 ) -> CellTotals:
     weight = design.weight_expression()
     filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
@@ -420,6 +441,17 @@ def _supplied_totals(
         for i, c in enumerate([] if na_rm else checked)
     ]
     query = design.select_from(*selections, *nulls)
+    if thresholds is not None:
+        if by:
+            on = exp.and_(
+                *(
+                    exp.EQ(this=design.column(c), expression=exp.column(f"amargah_g{i}", table="t"))
+                    for i, c in enumerate(by)
+                )
+            )
+            query = query.join(exp.to_table(thresholds).as_("t"), on=on)
+        else:
+            query = query.join(exp.to_table(thresholds).as_("t"), join_type="cross")
     if filters:
         query = query.where(exp.and_(*filters))
     if groups:
@@ -646,7 +678,7 @@ def _rows(
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.where(estimate != 0, se / estimate, np.nan)
         deff = variance / srs_variance
-    df = float(scheme.count - 1)
+    df = scheme.df
     rows = []
     for cell in range(estimate.shape[0]):
         d = cell if domain_of_cell is None else int(domain_of_cell[cell])
@@ -668,3 +700,102 @@ def _rows(
             )
         )
     return rows
+
+
+def estimate_replicated_quantiles(
+    design: Design,
+    scheme: ReplicateScheme,
+    variable: str,
+    probabilities: Sequence[float],
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+    qrule: str,
+) -> Estimates:
+    """Quantiles with Woodruff intervals from replicate weights (R's default for svrep).
+
+    The share of each domain at or below its quantile gets its standard error from the
+    replicates; the interval on it uses t with the replicate degrees of freedom and is
+    mapped back through the full-sample distribution, as R's ``svyquantile`` does.
+    """
+    from amargah.stats.distributions import t_quantile
+    from amargah.stats.engine import fresh_name
+    from amargah.stats.estimation.quantiles import QUANTILE_RULES, distribution
+
+    check_level(level)
+    if qrule not in QUANTILE_RULES:
+        raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
+    rule: Any = qrule
+    probs = [float(p) for p in probabilities]
+    if not probs or any(not 0 <= p <= 1 for p in probs):
+        raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probs}")
+    domain_by = by_columns(design, by)
+    require_numeric(design, variable)
+    dist = distribution(design, variable, by=domain_by, where=where, na_rm=na_rm)
+    n_domains = len(dist.domains)
+    values = np.array(
+        [[dist.quantile(d, p, rule) for p in probs] for d in range(n_domains)]
+    ).reshape(n_domains, len(probs))
+    table: dict[str, Any] = {
+        f"amargah_g{i}": [d[c] for d in dist.domains] for i, c in enumerate(domain_by)
+    }
+    for j in range(len(probs)):
+        table[f"amargah_q{j}"] = values[:, j]
+    relation = fresh_name("quantiles")
+    design.engine.register_arrow(relation, pa.table(table))
+    x = design.number(variable)
+    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
+    for j in range(len(probs)):
+        below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
+        terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(exp.Literal.number(0))
+    try:
+        totals = cell_totals(
+            design,
+            scheme,
+            terms=terms,
+            by=domain_by,
+            where=where,
+            variables=[variable],
+            level_column=None,
+            na_rm=na_rm,
+            thresholds=relation,
+        )
+    finally:
+        design.engine.unregister(relation)
+    order = [dist.keys[tuple(d[c] for c in domain_by)] for d in totals.domains]
+    df = scheme.df
+    t = t_quantile(1 - (1 - level) / 2, df)
+    rows: list[Estimate] = []
+    for j, p in enumerate(probs):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = totals.full[f"i{j}"] / totals.full["w"]
+            thetas = totals.replicates[f"i{j}"] / totals.replicates["w"]
+        se_share = np.sqrt(replicate_variance(scheme, thetas, share))
+        for cell in range(share.shape[0]):
+            d = order[cell]
+            low_p = share[cell] - t * se_share[cell]
+            high_p = share[cell] + t * se_share[cell]
+            lower = math.nan if math.isnan(low_p) or low_p < 0 else dist.quantile(d, low_p, rule)
+            upper = math.nan if math.isnan(high_p) or high_p > 1 else dist.quantile(d, high_p, rule)
+            value = float(values[d, j])
+            se = (upper - lower) / (2 * t)
+            rows.append(
+                Estimate(
+                    statistic="quantile",
+                    variable=variable,
+                    term=level_label(p),
+                    domain=dist.domains[d] or None,
+                    estimate=value,
+                    se=se,
+                    ci_lower=lower,
+                    ci_upper=upper,
+                    cv=se / value if value != 0 else math.nan,
+                    deff=math.nan,
+                    df=df,
+                    n=int(totals.weighted_count[cell]),
+                    population=dist.total(d),
+                )
+            )
+    return Estimates(tuple(rows))
