@@ -99,8 +99,6 @@ def test_replicate_methods_check_the_design() -> None:
         stratified.replicate("brr")
     with pytest.raises(SurveyInputError, match="JKn is for stratified"):
         Design(table).replicate("jkn")
-    with pytest.raises(SurveyInputError, match="not available with replicate"):
-        stratified.replicate("jkn").ciprop("y", 1)
 
 
 QUANTILES = json.loads((GOLDEN / "replicate_quantiles.json").read_text())
@@ -128,3 +126,21 @@ def test_replicate_quantiles_and_df_agree_with_r(case: dict[str, Any]) -> None:
                 expected[field],
                 domain,
             )
+
+
+CIPROP = json.loads((GOLDEN / "replicate_ciprop.json").read_text())
+
+
+def test_replicate_ciprop_agrees_with_r() -> None:
+    design = Design(
+        GOLDEN / CIPROP["data"],
+        ids="SDMVPSU",
+        strata="SDMVSTRA",
+        weights="WTMEC2YR",
+        nest=True,
+    ).replicate("jkn")
+    estimates = design.ciprop("HI_CHOL", 1, by="RIAGENDR", na_rm=True)
+    for expected in CIPROP["estimates"]:
+        row = estimates.find(domain={"RIAGENDR": expected["RIAGENDR"]})
+        for field in ("estimate", "se", "ci_lower", "ci_upper"):
+            assert math.isclose(getattr(row, field), expected[field], rel_tol=1e-6), field

@@ -1121,9 +1121,8 @@ class ReplicateDesign(Design):
     """A design whose standard errors come from replicate weights.
 
     Made by `Design.replicate` or `Design.with_replicate_weights`; it shares the data
-    and sampling units of the design it was made from. Totals, means, proportions,
-    ratios and quantiles use the replicates; ``ciprop`` is not available on replicate
-    designs yet and says so.
+    and sampling units of the design it was made from. Every estimator (totals, means,
+    proportions, ratios, quantiles, ciprop) takes its variance from the replicates.
     """
 
     __slots__ = ("_scheme",)
@@ -1276,8 +1275,19 @@ class ReplicateDesign(Design):
         na_rm: bool = False,
         level: float = 0.95,
     ) -> Estimates:
-        """Not available on replicate designs yet: raises `SurveyInputError`."""
-        raise SurveyInputError("ciprop is not available with replicate weights yet")
+        """Share at a level with a logit interval from the replicates; see `Design.ciprop`."""
+        from amargah.stats.estimation.replication import estimate_replicated_ciprop
+
+        return estimate_replicated_ciprop(
+            self,
+            self._scheme,
+            variable,
+            category,
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
+        )
 
     def poststratify(
         self,

@@ -799,3 +799,76 @@ def estimate_replicated_quantiles(
                 )
             )
     return Estimates(tuple(rows))
+
+
+def estimate_replicated_ciprop(
+    design: Design,
+    scheme: ReplicateScheme,
+    variable: str,
+    category: Any,
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> Estimates:
+    """Share at a level with a logit interval from replicates (R's svyciprop on svrep).
+
+    R fits the intercept-only logistic model on every replicate, so the interval uses
+    the replicate variance of the logit of the share (with t on the replicate degrees
+    of freedom); the standard error reported is the share's.
+    """
+    from amargah.stats.distributions import t_quantile
+    from amargah.stats.estimation.quantiles import _category
+
+    check_level(level)
+    domain_by = by_columns(design, by)
+    design.require_column(variable)
+    indicator = exp.EQ(
+        this=design.column(variable), expression=_category(design, variable, category)
+    )
+    terms: dict[str, exp.Expr] = {
+        "w": _ONE.copy(),
+        "i": exp.Case().when(indicator, _ONE.copy()).else_(exp.Literal.number(0)),
+    }
+    totals = cell_totals(
+        design,
+        scheme,
+        terms=terms,
+        by=domain_by,
+        where=where,
+        variables=[variable],
+        level_column=None,
+        na_rm=na_rm,
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = totals.full["i"] / totals.full["w"]
+        shares = totals.replicates["i"] / totals.replicates["w"]
+        logit = np.log(share / (1 - share))
+        logits = np.log(shares / (1 - shares))
+    se_share = np.sqrt(replicate_variance(scheme, shares, share))
+    se_logit = np.sqrt(replicate_variance(scheme, logits, logit))
+    df = scheme.df
+    t = t_quantile(1 - (1 - level) / 2, df)
+    rows = []
+    for cell in range(share.shape[0]):
+        p = float(share[cell])
+        low, high = logit[cell] - t * se_logit[cell], logit[cell] + t * se_logit[cell]
+        rows.append(
+            Estimate(
+                statistic="ciprop",
+                variable=variable,
+                term=level_label(category),
+                domain=totals.domains[cell] or None,
+                estimate=p,
+                se=float(se_share[cell]),
+                ci_lower=float(1 / (1 + np.exp(-low))),
+                ci_upper=float(1 / (1 + np.exp(-high))),
+                cv=float(se_share[cell] / p) if p != 0 else math.nan,
+                deff=math.nan,
+                df=df,
+                n=int(totals.weighted_count[cell]),
+                population=float(totals.full["w"][cell]),
+            )
+        )
+    return Estimates(tuple(rows))
