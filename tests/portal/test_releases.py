@@ -45,14 +45,14 @@ def test_a_correction_is_a_new_version_and_the_old_stays(portal: Path, client: C
     key = ("1", "1", "_T", "1405")
     corrected = replace(
         cube,
-        observations={**cube.observations, key: replace(cube.observations[key], value=1.0)},
+        observations={**cube.observations, key: replace(cube.observations[key], value=1000.0)},
     )
     second = services.release_create(
         table=table, cube=corrected, change_fa="اصلاح یک خانه", change_en="One cell corrected"
     )
     assert second.version == 2 and second.status == ReleaseStatus.PUBLISHED
     latest = client.get("/data/tables/POP_CENSUS/?COUNTY=1&SEX=1&AGE=_T").content.decode()
-    assert 'data-value="1.0"' in latest and "اصلاح یک خانه" in latest
+    assert 'data-value="1000.0"' in latest and "اصلاح یک خانه" in latest
     old = client.get("/data/tables/POP_CENSUS/?COUNTY=1&SEX=1&AGE=_T&v=1").content.decode()
     assert 'id="not-latest"' in old
     assert f'data-value="{cube.observations[key].value}"' in old

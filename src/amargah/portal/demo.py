@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amargah.demo.tables import DEMO_TABLES
+from amargah.disclosure.services import protect_cube, study_rules_set
 from amargah.portal import services
 from amargah.portal.choices import StudyKind, VariableKind
 from amargah.portal.models import StatTable, Study, Variable
@@ -91,6 +92,8 @@ def publish_demo(world: Path, *, now: dt.datetime | None = None) -> int:
             "census-1405": _census_study(world, codebook),
             "lfs-1405": _survey_study(world, codebook),
         }
+        # The census is published under the threshold rule: no count of 1 or 2 persons.
+        study_rules_set(study=studies["census-1405"], threshold=3)
     for code, (study_code, order, subject_fa, subject_en, days) in TABLES.items():
         cube = DEMO_TABLES[code](world)
         table = StatTable.objects.create(
@@ -103,7 +106,7 @@ def publish_demo(world: Path, *, now: dt.datetime | None = None) -> int:
             order=order,
         )
         when = now + dt.timedelta(days=days) if days else None
-        services.release_create(table=table, cube=cube, scheduled_for=when)
+        services.release_create(table=table, cube=protect_cube(cube), scheduled_for=when)
     return len(TABLES)
 
 
