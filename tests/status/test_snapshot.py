@@ -23,8 +23,12 @@ def test_every_probe_rewrites_the_snapshot(
     assert data["status"] == "operational"
 
     services.incident_open(
-        title_fa="قطعی درگاه داده", title_en="Data portal down", impact=Impact.MAJOR_OUTAGE,
-        components=[components["data-portal"]], message_fa="بررسی", message_en="Looking",
+        title_fa="قطعی درگاه داده",
+        title_en="Data portal down",
+        impact=Impact.MAJOR_OUTAGE,
+        components=[components["data-portal"]],
+        message_fa="بررسی",
+        message_en="Looking",
         user=None,
     )
     tasks.probe.enqueue()
