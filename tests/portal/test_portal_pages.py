@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from amargah.portal import selectors
 from amargah.portal.models import StatTable
@@ -232,3 +233,24 @@ def test_pxweb_data_errors_are_problem_documents(portal: Path, client: Client) -
     )
     assert top.status_code == 200 and top.json()["size"][:2] == [1, 1]
     assert client.get("/api/v2/tables/NOPE/data").status_code == 404
+
+
+@pytest.mark.django_db
+def test_published_numbers_lead_back_to_their_production(
+    portal: Path, client: Client, tmp_path: Path
+) -> None:
+    from amargah.production.demo import create_demo_projects
+    from amargah.production.selectors import public_studies
+
+    assert 'id="production-link"' not in client.get("/data/studies/lfs-1405/").content.decode()
+    create_demo_projects(data_dir=tmp_path)
+    study = client.get("/data/studies/lfs-1405/").content.decode()
+    assert 'href="/production/studies/lfs-1405/"' in study
+    table = client.get("/data/tables/LFS_RATES/").content.decode()
+    assert 'id="production-link" href="/production/studies/lfs-1405/"' in table
+    assert client.get("/production/studies/lfs-1405/").status_code == 200
+    calendar = client.get("/data/calendar/").content.decode()
+    expected = [p for p in public_studies() if p.results_expected_on]
+    for project in expected:
+        if project.results_expected_on >= timezone.localdate():
+            assert f"/production/studies/{project.code}/" in calendar

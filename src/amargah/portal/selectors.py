@@ -166,3 +166,22 @@ def release_calendar(
 
 def glossary() -> QuerySet[GlossaryTerm]:
     return GlossaryTerm.objects.all()
+
+
+def production_stages_of(code: str) -> str | None:
+    """The code of the public production record of study ``code``, if the office shows one.
+
+    The portal's numbers lead back through it to the phases, artefacts and sign-offs
+    that produced them.
+    """
+    from amargah.production.selectors import public_studies
+
+    return code if public_studies().filter(code=code).exists() else None
+
+
+def results_expected(*, today: dt.date | None = None) -> list[object]:
+    """Studies in production whose results are announced for a coming date."""
+    from amargah.production.selectors import public_studies
+
+    today = today or timezone.localdate()
+    return list(public_studies().filter(results_expected_on__gte=today))

@@ -43,6 +43,7 @@ def study_detail(request: HttpRequest, code: str) -> HttpResponse:
             "methodology": render_markdown(methodology),
             "variables": study.variables.all(),
             "tables": study.tables.all(),
+            "production_code": selectors.production_stages_of(study.code),
         },
     )
 
@@ -69,6 +70,7 @@ def _selection_context(request: HttpRequest, code: str) -> tuple[dict[str, objec
         "cube": cube,
         "formats": FORMATS.values(),
         "flag_labels": [(flag.value, text.get(lang)) for flag, text in FLAG_LABELS.items()],
+        "production_code": selectors.production_stages_of(table.study.code),
     }
     try:
         selection = explorer.parse_selection(cube, _params(request), lang=lang)
@@ -125,7 +127,11 @@ def study_ddi(request: HttpRequest, code: str) -> HttpResponse:
 
 def release_calendar(request: HttpRequest) -> HttpResponse:
     """Releases announced ahead, and those just published."""
-    return render(request, "portal/calendar.html", selectors.release_calendar())
+    return render(
+        request,
+        "portal/calendar.html",
+        {**selectors.release_calendar(), "expected": selectors.results_expected()},
+    )
 
 
 def glossary(request: HttpRequest) -> HttpResponse:
