@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.checks import Cache, Database
@@ -44,7 +45,12 @@ class Worker(HealthCheck):
     """The background worker has run the availability probe recently."""
 
     def run(self) -> None:
-        latest = probe_latest()
+        try:
+            latest = probe_latest()
+        finally:
+            # Sync checks run in the event loop's executor threads; a connection left
+            # open there would outlive the request and leak.
+            connections.close_all()
         if latest is None or timezone.now() - latest.checked_at > WORKER_SILENCE_LIMIT:
             raise ServiceUnavailable("no probe from the background worker in 3 minutes")
 
