@@ -182,6 +182,12 @@ def serve(
         subprocess.Popen([*base, "db_worker", "--interval", "1"], env=env),  # noqa: S603
     ]
     console.print(f"Amargah is serving on http://{address}/ with a background worker.")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, or a SIGTERM from a process manager, stops both children.
+    signal.signal(signal.SIGTERM, stop)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -190,7 +196,9 @@ def serve(
     finally:
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                # SIGTERM, not SIGINT: a child started from a background job ignores
+                # SIGINT; the worker finishes its current task on SIGTERM.
+                child.terminate()
         for child in children:
             try:
                 child.wait(timeout=10)
