@@ -87,10 +87,13 @@ class LonelyPSUOption(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add the statistical commands (``estimate``, ``tabulate``, ``weight``)."""
+    """Add the statistical commands (``estimate``, ``tabulate``, ``weight``, ``sample``)."""
+    from amargah.stats.sampling.cli import sample
+
     app.command("estimate", no_args_is_help=True)(estimate)
     app.command("tabulate", no_args_is_help=True)(tabulate)
     app.command("weight", no_args_is_help=True)(weight)
+    app.command("sample", no_args_is_help=True)(sample)
 
 
 def estimate(
