@@ -53,6 +53,13 @@ SOURCE_LFS = Text(
     fa="آمارگیری نیروی کار ۱۴۰۵ استان سمنان (داده‌های نمایشی)",
     en="Labour Force Survey 1405, Semnan Province (demo data)",
 )
+# Persons counted by the census: the measure of every census population table.
+POPULATION = Measure(
+    id="POP",
+    label=Text(fa="جمعیت", en="Population"),
+    unit_id="PERSONS",
+    unit=Text(fa="نفر", en="persons"),
+)
 CONTACT = Contact(
     name=Text(fa="معاونت آمار و اطلاعات استان سمنان", en="Semnan Province Statistics Office"),
     email="amar@example.ir",
@@ -176,14 +183,7 @@ def population_by_county_sex_age(world: Path) -> Cube:
             en="Persons usually resident in households, from the census.",
         ),
         dimensions=(_county_dimension(codebook), _sex_dimension(codebook), age, _time_dimension()),
-        measures=(
-            Measure(
-                id="POP",
-                label=Text(fa="جمعیت", en="Population"),
-                unit_id="PERSONS",
-                unit=Text(fa="نفر", en="persons"),
-            ),
-        ),
+        measures=(POPULATION,),
         observations=observations,
         source=SOURCE_CENSUS,
         contact=CONTACT,

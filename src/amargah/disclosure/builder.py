@@ -28,14 +28,13 @@ from django.utils.translation import gettext_lazy as _
 
 from amargah.core.persian import to_persian_digits
 from amargah.demo.codebook import codebook_json
-from amargah.demo.tables import AGE_BANDS
+from amargah.demo.tables import AGE_BANDS, POPULATION, SOURCE_CENSUS
 from amargah.disclosure.choices import DisclosureErrorCode
 from amargah.formats.cube import (
     Code,
     Cube,
     Dimension,
     Flag,
-    Measure,
     Observation,
     ObservationKey,
     Role,
@@ -281,19 +280,9 @@ def build(chosen: Sequence[str]) -> Cube:
             ),
         ),
         dimensions=tuple(dimensions),
-        measures=(
-            Measure(
-                id="POP",
-                label=Text(fa="جمعیت", en="Population"),
-                unit_id="PERSONS",
-                unit=Text(fa="نفر", en="persons"),
-            ),
-        ),
+        measures=(POPULATION,),
         observations=observations,
-        source=Text(
-            fa="سرشماری عمومی نفوس و مسکن ۱۴۰۵ استان سمنان (داده‌های نمایشی)",
-            en="Population and Housing Census 1405, Semnan Province (demo data)",
-        ),
+        source=SOURCE_CENSUS,
     )
 
 

@@ -89,8 +89,10 @@ def release_create(
         return release_publish(release=release)
     from amargah.portal.tasks import publish_release
 
-    # A backend that cannot defer (the tests' immediate one) leaves publication to
-    # `releases_publish_due`, which the worker's schedule also runs as a catch-up.
+    # The worker runs the deferred task at the announced time (late, if it was down:
+    # the task waits in the database queue and then publishes every release due). A
+    # backend that cannot defer (the tests' immediate one) leaves it to an explicit
+    # `releases_publish_due` call.
     if default_task_backend.supports_defer:
         transaction.on_commit(
             lambda: publish_release.using(run_after=release.scheduled_for).enqueue(release.pk)
