@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from desk_support import make_user
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -15,7 +16,6 @@ from django.utils import timezone
 from amargah.desk import services, tasks
 from amargah.desk.choices import EventAction, NotificationChannel, TicketStatus
 from amargah.desk.models import CannedResponse, Event, Message, Notification, Ticket
-from conftest import make_user  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from desk_support import VALID_COMPLAINT, tracking_code_in
 from django.conf import settings
 from django.core import signing
 from django.test import Client
@@ -17,7 +18,6 @@ from amargah.desk.choices import NotificationChannel, NotificationStatus, Ticket
 from amargah.desk.forms import FORM_SALT
 from amargah.desk.models import Event, Notification, Ticket
 from amargah.desk.notifications import LocmemSmsBackend
-from conftest import VALID_COMPLAINT, tracking_code_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.django_db
 

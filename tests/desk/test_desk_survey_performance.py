@@ -10,18 +10,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from desk_support import VALID_COMPLAINT
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from amargah.core.dates import JALALI_MONTHS
 from amargah.desk import selectors, services
 from amargah.desk.choices import NotificationChannel, SurveySource, TicketStatus
 from amargah.desk.demo import create_demo_traffic
 from amargah.desk.models import Notification, SlaPolicy, SurveyInvitation, SurveyResponse, Ticket
 from amargah.desk.services import Submission
-from conftest import VALID_COMPLAINT  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.django_db
 
@@ -168,20 +169,7 @@ def test_performance_page_csv_and_command_agree(client: Client) -> None:
     assert len(labels) == 6
     current = selectors.recent_months(count=1)[0]
     assert min(labels, key=lambda label: float(label[0]))[1].startswith(
-        (
-            "فروردین",
-            "اردیبهشت",
-            "خرداد",
-            "تیر",
-            "مرداد",
-            "شهریور",
-            "مهر",
-            "آبان",
-            "آذر",
-            "دی",
-            "بهمن",
-            "اسفند",
-        )[current.month - 1]
+        JALALI_MONTHS[current.month - 1]
     )
     response = client.get("/desk/performance.csv")
     assert response["Content-Type"].startswith("text/csv")
