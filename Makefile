@@ -8,9 +8,9 @@ export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: demo test check install uv system-packages messages format
+.PHONY: demo test check install install-demo uv system-packages messages format
 
-demo: install
+demo: install-demo
 	$(RUN) amargah demo
 
 test: install system-packages
@@ -24,7 +24,11 @@ check: install
 	$(RUN) amargah manage check --fail-level WARNING
 	$(RUN) amargah manage makemigrations --check --dry-run
 
+# The tests and checks need the Spark extra (the parity suite); the demo does not, and its
+# install leaves an already installed pyspark in place (--inexact).
 install: uv .venv/.synced node_modules/.installed
+
+install-demo: uv .venv/.synced-demo node_modules/.installed
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -32,7 +36,11 @@ uv:
 	  $(PYTHON) -m pip install --user --quiet --break-system-packages uv
 
 .venv/.synced: pyproject.toml uv.lock
-	$(UV) sync --locked
+	$(UV) sync --locked --extra spark
+	@touch $@ .venv/.synced-demo
+
+.venv/.synced-demo: pyproject.toml uv.lock
+	$(UV) sync --locked --inexact
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

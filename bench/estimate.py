@@ -18,8 +18,13 @@ the maximum resident set size of each peer's process.
 
 Usage: .venv/bin/python bench/estimate.py --rows 1000000 [10000000]
        [--svy-python /tmp/svyenv/bin/python] [--peers amargah,svy,r] [--timeout 300]
+       [--tasks a,b,c,d,e]
+The full comparison, on a quiet machine:
+       flock /tmp/amargah-bench.lock .venv/bin/python bench/estimate.py \
+           --rows 1000000 10000000 --peers amargah,svy,r
 svy is installed only in a throwaway environment, never in the project:
-       uv venv /tmp/svyenv && uv pip install --python /tmp/svyenv/bin/python svy
+       python3 -m venv /tmp/svyenv && /tmp/svyenv/bin/pip install svy
+R needs the Debian packages r-cran-survey and r-cran-data.table.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ LABELS = {
     "e": "median with SE",
 }
 STRATA, PSUS = 200, 20
+MEMORY_TARGET_MB = 1024
 
 
 def generate(rows: int, out_dir: Path, *, with_csv: bool) -> Path:
@@ -163,7 +169,8 @@ R_SCRIPT = textwrap.dedent(
     invisible(svyby(~y1, ~domain50, warm, svymean)); invisible(svyquantile(~y1, warm, 0.5))
     timed <- function(name, expr) {
       start <- Sys.time()
-      ok <- tryCatch({ force(expr); TRUE }, error = function(e) FALSE)
+      ok <- tryCatch({ force(expr); TRUE },
+                     error = function(e) { message(task, ": ", conditionMessage(e)); FALSE })
       out[[name]] <<- if (ok) as.numeric(difftime(Sys.time(), start, units = "secs")) else "failed"
     }
     des <- function() svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = data)
@@ -176,6 +183,9 @@ R_SCRIPT = textwrap.dedent(
         svydesign(ids = ~psu, weights = ~w, data = data), type = "JK1")))
       if (task == "e") timed("e", svyquantile(~y1, des(), 0.5))
     }
+    # peak resident memory of this process (Linux), as the Python peers report it
+    hwm <- grep("^VmHWM", readLines("/proc/self/status"), value = TRUE)
+    out$peak_mb <- as.numeric(gsub("[^0-9]", "", hwm)) / 1024
     values <- ifelse(sapply(out, is.numeric), out, paste0('"', out, '"'))
     cat(sprintf('{%s}\\n', paste(sprintf('"%s": %s', names(out), values), collapse = ", ")))
     """
@@ -269,12 +279,20 @@ def report(
             ratio = f"{other / base:.1f}x" if other is not None and base else "-"
             line += f"{ratio:>16}"
         print(line)
-    for peer in peers:
-        peaks = [
-            r.get("peak_mb") for r in results[peer].values() if isinstance(r.get("peak_mb"), float)
-        ]
-        if peaks:
-            print(f"peak memory {peer}: {max(peaks):.0f} MB")
+    # each task ran in its own process: its peak resident memory is the task's own
+    print(f"\npeak memory per task (MB; target for amargah <= {MEMORY_TARGET_MB})")
+    print(f"{'task':<34}" + "".join(f"{p:>12}" for p in peers))
+    for task in tasks:
+        line = f"{task} {LABELS[task]:<32}"
+        for peer in peers:
+            peak = results[peer][task].get("peak_mb")
+            line += f"{peak:>12.0f}" if isinstance(peak, int | float) else f"{'-':>12}"
+        print(line)
+    b, c = _seconds(results.get("amargah", {}).get("b", {}), "b"), None
+    if "amargah" in results and "c" in results["amargah"]:
+        c = _seconds(results["amargah"]["c"], "c")
+    if b and c:
+        print(f"\namargah (c)/(b): {c / b:.2f} (target <= 1.5)")
 
 
 if __name__ == "__main__":

@@ -168,10 +168,13 @@ def serve(
     setup_django()
     import datetime as dt
 
+    from amargah.production.tasks import reminders_schedule
     from amargah.status.tasks import probe_schedule
 
-    # The worker keeps the availability probe going once the first one is queued.
+    # The worker keeps the availability probe and the daily production reminders going
+    # once the first of each is queued.
     probe_schedule(delay=dt.timedelta(0))
+    reminders_schedule()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -234,24 +233,3 @@ def test_an_invalid_questionnaire_on_resubmission_keeps_the_plan_as_it_was(
     assert plan.status == PlanStatus.CHANGES_REQUESTED
     assert plan.title == PLAN_POST["title"]
     assert plan.questionnaires.count() == 1
-
-
-def test_passed_deadlines_are_reminded_once(
-    people: People, submit_plan: Callable[..., AgencyPlan], project: Any
-) -> None:
-    plan = submit_plan()
-    assert plan.deadline is not None
-    before = Notification.objects.count()
-    # On the plan's deadline day only the overdue phase 1 of the project is reminded:
-    # its manager (who also signs it off) hears once.
-    assert services.deadline_reminders(today=plan.deadline) == 1
-    assert Notification.objects.filter(recipient=people.manager).count() == 1
-    # The day after, the plan's reviewers hear of it.
-    later = plan.deadline + dt.timedelta(days=1)
-    assert services.deadline_reminders(today=later) == 1
-    assert Notification.objects.filter(
-        recipient=people.officer, subject__startswith="مهلت"
-    ).exists()
-    # Each deadline is reminded once.
-    assert services.deadline_reminders(today=later + dt.timedelta(days=400)) == 0
-    assert Notification.objects.count() == before + 2

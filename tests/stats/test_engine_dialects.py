@@ -1,8 +1,8 @@
 """Every query the estimators send renders for Spark as well as DuckDB.
 
 The engine interface takes sqlglot expressions so that a Spark engine can render the
-same passes for the ``spark`` dialect. Until the Spark parity suite runs (pyspark is an
-optional dependency), this records every query of a full round of estimators on
+same passes for the ``spark`` dialect. Without starting a JVM (test_spark_parity.py
+runs them on Spark), this records every query of a full round of estimators on
 DuckDB and checks that each renders as Spark SQL that Spark's parser (sqlglot's) reads
 back to the same tree.
 """

@@ -418,3 +418,128 @@ def test_no_statistic_is_an_error(app: typer.Typer) -> None:
     result = _run(app, str(SYNTHETIC), "--weights", "w")
     assert result.exit_code == 2
     assert "at least one statistic" in result.stderr
+
+
+def _replicate_weighting_case(name: str) -> dict[str, Any]:
+    reference = json.loads((GOLDEN / "replicate_weighting.json").read_text())
+    case: dict[str, Any] = next(c for c in reference["cases"] if c["name"] == name)
+    return case
+
+
+def _margin_file(tmp_path: Path, rows: list[dict[str, Any]]) -> str:
+    column = next(k for k in rows[0] if k != "Freq")
+    path = tmp_path / f"{column}.csv"
+    pa_csv.write_csv(pa.Table.from_pylist(rows), path)
+    return f"{column}={path}"
+
+
+def test_replicates_with_rake_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
+    case = _replicate_weighting_case("synthetic_jk1_raked_sex_employed")
+    margins = [_margin_file(tmp_path, rows) for rows in case["margins"]]
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_global",
+        "--weights",
+        "w",
+        "--replicates",
+        "jk1",
+        "--rake",
+        margins[0],
+        "--rake",
+        margins[1],
+        "--total",
+        "x",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["estimates"]
+    (expected,) = case["results"][0]["estimates"]
+    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+
+
+def test_replicates_with_poststratify_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
+    case = _replicate_weighting_case("synthetic_jkn_by_sex")
+    population = _margin_file(tmp_path, case["population"])
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--nest",
+        "--replicates",
+        "jkn",
+        "--poststratify",
+        population,
+        "--ratio",
+        "y/x",
+        "--na-rm",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["estimates"]
+    (expected,) = case["results"][2]["estimates"]
+    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+
+
+def test_replicates_with_calibrate_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
+    case = _replicate_weighting_case("synthetic_jkn_calibrated")
+    totals = tmp_path / "totals.json"
+    totals.write_text(json.dumps(case["totals"]))
+    result = _run(
+        app,
+        str(SYNTHETIC),
+        "--ids",
+        "psu_ok",
+        "--strata",
+        "stratum_ok",
+        "--weights",
+        "w",
+        "--nest",
+        "--replicates",
+        "jkn",
+        "--calibrate",
+        "~x+sex",
+        "--totals",
+        str(totals),
+        "--ratio",
+        "y/x",
+        "--na-rm",
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    (expected,) = case["results"][2]["estimates"]
+    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+
+
+def test_a_second_weighting_step_is_refused_clearly(app: typer.Typer, tmp_path: Path) -> None:
+    case = _replicate_weighting_case("synthetic_jk1_raked_sex_employed")
+    sex, employed = (_margin_file(tmp_path, rows) for rows in case["margins"])
+    for replicates in ([], ["--replicates", "jk1"]):
+        result = _run(
+            app,
+            str(SYNTHETIC),
+            "--ids",
+            "psu_global",
+            "--weights",
+            "w",
+            *replicates,
+            "--poststratify",
+            sex,
+            "--rake",
+            employed,
+            "--total",
+            "x",
+        )
+        assert result.exit_code == 2
+        assert "already post-stratified" in result.stderr

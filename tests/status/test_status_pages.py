@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from amargah.status import services, tasks
 from amargah.status.choices import Impact, IncidentStatus
 from amargah.status.models import Component, Incident, Maintenance, ProbeResult
+from amargah.status.selectors import BANNER_CACHE_KEY
 
 
 def open_incident(component: Component, impact: Impact = Impact.PARTIAL_OUTAGE) -> Incident:
@@ -62,6 +67,41 @@ def test_incident_changes_status_and_banner_until_resolved(
     status_html = client.get("/status/").content.decode()
     assert 'data-component="service-desk" data-status="operational"' in status_html
     assert "مشکل رفع شد." in status_html  # kept in the history
+
+
+@pytest.mark.django_db
+def test_the_cached_banner_follows_every_change(
+    client: Client, components: dict[str, Component], settings: Any
+) -> None:
+    """With the banner cached, a page costs fewer queries and still shows every change."""
+    settings.STATUS_BANNER_CACHE_SECONDS = 600
+    cache.delete(BANNER_CACHE_KEY)
+    assert 'id="announcements"' not in client.get("/").content.decode()  # now cached
+    incident = open_incident(components["service-desk"])
+    assert "کندی ثبت درخواست" in client.get("/").content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        client.get("/")
+    settings.STATUS_BANNER_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as fresh:
+        client.get("/")
+    assert len(cached.captured_queries) < len(fresh.captured_queries)
+    settings.STATUS_BANNER_CACHE_SECONDS = 600
+    services.incident_update(
+        incident=incident,
+        status=IncidentStatus.RESOLVED,
+        message_fa="مشکل رفع شد.",
+        message_en="Fixed.",
+        user=None,
+    )
+    assert 'id="announcements"' not in client.get("/").content.decode()
+    Maintenance.objects.create(
+        title_fa="جابه‌جایی کارساز",
+        title_en="Server move",
+        starts_at=timezone.now() + dt.timedelta(hours=2),
+        ends_at=timezone.now() + dt.timedelta(hours=3),
+        announced_at=timezone.now(),
+    )
+    assert "جابه‌جایی کارساز" in client.get("/").content.decode()
 
 
 @pytest.mark.django_db

@@ -92,7 +92,7 @@ def cache(data: Path) -> dict[str, Any]:
             "LOCATION": "amargah_cache",
         }
     if url.startswith(("redis://", "rediss://")):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"BACKEND": "amargah.core.cache.RedisCache", "LOCATION": url}
     raise ImproperlyConfigured(
         f"CACHE_URL has an unknown scheme in {url!r}; set CACHE_URL to redis://HOST:PORT/N "
         "or leave it unset for the database cache"

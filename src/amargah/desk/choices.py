@@ -38,6 +38,8 @@ class TicketStatus(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     WAITING = "waiting", _("Waiting on the requester")
     ANSWERED = "answered", _("Answered")
+    REJECTED = "rejected", _("Rejected on a legal ground")
+    REFERRED = "referred", _("Referred to another body")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
 
@@ -49,6 +51,35 @@ OPEN_STATUSES = (
     TicketStatus.WAITING,
     TicketStatus.REOPENED,
 )
+
+
+# Statuses that conclude a request: each is the office's response and its resolution on
+# the SLA page. A reasoned rejection or a referral answers the requester as the law
+# requires, within the same deadline.
+CONCLUDED_STATUSES = (TicketStatus.ANSWERED, TicketStatus.REJECTED, TicketStatus.REFERRED)
+
+
+class Outcome(models.TextChoices):
+    """How a concluded request ended, when not with the information itself."""
+
+    REJECTED = "rejected", _("Rejected on a legal ground")
+    REFERRED = "referred", _("Referred to another body")
+
+
+class LegalBasis(models.TextChoices):
+    """The legal grounds on which an information request may be refused.
+
+    The law on publication and free access to information allows a refusal only on
+    the exceptions of its articles 13 to 17; its executive regulation (article 13)
+    lets an unclear request be refused with the reason stated.
+    """
+
+    LAW_13 = "law_13", _("Law on Free Access to Information, article 13")
+    LAW_14 = "law_14", _("Law on Free Access to Information, article 14")
+    LAW_15 = "law_15", _("Law on Free Access to Information, article 15")
+    LAW_16 = "law_16", _("Law on Free Access to Information, article 16")
+    LAW_17 = "law_17", _("Law on Free Access to Information, article 17")
+    UNCLEAR = "regulation_13", _("Executive regulation, article 13: the request is unclear")
 
 
 class PreferredFormat(models.TextChoices):
@@ -90,6 +121,9 @@ class EventAction(models.TextChoices):
     ESCALATED = "escalated", _("Escalated to a supervisor")
     RATED = "rated", _("Rated by the requester")
     VIEWED = "viewed", _("Opened by staff")
+    REJECTED = "rejected", _("Rejected on a legal ground")
+    REFERRED = "referred", _("Referred to another body")
+    ANONYMISED = "anonymised", _("Personal data removed")
 
 
 class SlaTarget(models.TextChoices):
@@ -134,4 +168,8 @@ class DeskErrorCode(models.TextChoices):
     FILE_TYPE = "file_type", _("This type of file is not accepted")
     SURVEY_TOKEN = "survey_token", _("The survey link is invalid, used or expired")
     TRANSITION = "transition", _("This status change is not allowed")
+    DECISION_INCOMPLETE = (
+        "decision_incomplete",
+        _("A rejection needs a legal ground and an explanation; a referral needs the body"),
+    )
     SLA_BREACHED = "sla_breached", _("An SLA target was missed")

@@ -9,14 +9,17 @@ from typing import TypeVar
 import jdatetime
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from amargah.core.iranian import national_id_is_valid
 from amargah.desk import selectors, services, tracking
 from amargah.desk.choices import (
     Channel,
     EventAction,
+    LegalBasis,
     MessageVisibility,
+    Outcome,
     PreferredFormat,
     RequesterKind,
     SurveySource,
@@ -118,6 +121,40 @@ SOLAR_HOLIDAYS = (
 )
 MessageOrEvent = TypeVar("MessageOrEvent", Message, Event)
 KINDS = (TicketKind.INFO_REQUEST, TicketKind.COMPLAINT, TicketKind.SUGGESTION)
+# Shares of concluded information requests rejected on a legal ground and referred.
+DEMO_REJECTED_SHARE = 0.06
+DEMO_REFERRED_SHARE = 0.05
+DEMO_REFERRAL_BODIES = ("مرکز آمار ایران", "سازمان ثبت احوال استان سمنان", "بانک مرکزی")
+
+
+def _demo_decision(
+    ticket: Ticket, rng: random.Random, officer: User, events: list[Event], at: dt.datetime
+) -> tuple[TicketStatus, str]:
+    """Make ``ticket`` a rejection or a referral; return its status and public reply."""
+    with translation.override("fa"):
+        if rng.random() < DEMO_REJECTED_SHARE / (DEMO_REJECTED_SHARE + DEMO_REFERRED_SHARE):
+            ticket.outcome = Outcome.REJECTED
+            ticket.legal_basis = rng.choice((LegalBasis.LAW_14, LegalBasis.UNCLEAR))
+            events.append(
+                Event(
+                    actor=officer, action=EventAction.REJECTED, new_value=ticket.legal_basis, at=at
+                )
+            )
+            reply = gettext("Your request cannot be granted. Legal ground: %(basis)s.") % {
+                "basis": LegalBasis(ticket.legal_basis).label
+            }
+            return TicketStatus.REJECTED, reply
+        ticket.outcome = Outcome.REFERRED
+        ticket.referred_to = rng.choice(DEMO_REFERRAL_BODIES)
+        events.append(
+            Event(actor=officer, action=EventAction.REFERRED, new_value=ticket.referred_to, at=at)
+        )
+        reply = gettext(
+            "The information you asked for is held by %(body)s: your request is referred to them."
+        ) % {"body": ticket.referred_to}
+        return TicketStatus.REFERRED, reply
+
+
 KIND_WEIGHTS = (0.55, 0.25, 0.20)
 
 
@@ -172,6 +209,7 @@ def create_demo_traffic(*, seed: int = 1405, months: int = 4) -> int:
     if Ticket.objects.filter(is_demo=True).exists():
         return 0
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
+    outcomes = random.Random(seed + 1)  # noqa: S311
     now = timezone.now()
     start = now - dt.timedelta(days=30 * months)
     services.desk_defaults_ensure()
@@ -274,11 +312,22 @@ def create_demo_traffic(*, seed: int = 1405, months: int = 4) -> int:
                         if ticket.status == TicketStatus.CLOSED
                         else None
                     )
+                    reply = rng.choice(REPLIES)
+                    concluded = TicketStatus.ANSWERED
+                    # A few information requests are refused on a legal ground or
+                    # referred (a separate stream keeps the rest of the demo as it was).
+                    draw = outcomes.random() if kind == TicketKind.INFO_REQUEST else 1.0
+                    if draw < DEMO_REFERRED_SHARE + DEMO_REJECTED_SHARE:
+                        concluded, reply = _demo_decision(
+                            ticket, outcomes, officer, events, answered
+                        )
+                    if ticket.status != TicketStatus.CLOSED:
+                        ticket.status = concluded
                     messages.append(
                         Message(
                             author=officer,
                             visibility=MessageVisibility.PUBLIC,
-                            body=rng.choice(REPLIES),
+                            body=reply,
                             created_at=answered,
                         )
                     )
@@ -287,7 +336,7 @@ def create_demo_traffic(*, seed: int = 1405, months: int = 4) -> int:
                             actor=officer,
                             action=EventAction.STATUS_CHANGED,
                             old_value="assigned",
-                            new_value="answered",
+                            new_value=concluded,
                             at=answered,
                         )
                     )

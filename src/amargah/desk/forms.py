@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from typing import Any
 
 from captcha.conf import settings as captcha_settings
@@ -20,7 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from amargah.core import iranian
 from amargah.core.persian import normalize, to_ascii_digits
 from amargah.desk import tracking
-from amargah.desk.choices import PreferredFormat, RequesterKind, TicketKind, TicketStatus
+from amargah.desk.choices import (
+    Channel,
+    LegalBasis,
+    PreferredFormat,
+    RequesterKind,
+    TicketKind,
+    TicketStatus,
+)
 from amargah.desk.services import Submission
 
 FORM_SALT = "amargah.desk.form"
@@ -171,23 +179,43 @@ class GuardedForm(StyledForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, captcha: bool = False, **kwargs: Any) -> None:
+        """``captcha``: ask the sum (see ``amargah.desk.abuse.captcha_required``)."""
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("stamp", new_form_stamp())
-        if settings.DESK_CAPTCHA:
+        if captcha:
+            self.add_captcha()
+
+    def add_captcha(self) -> None:
+        """Ask the sum from now on (the form is shown again to a client now asked it)."""
+        if "captcha" not in self.fields:
             self.fields["captcha"] = MathCaptchaField(
                 label=_("Security question: the result of the sum")
             )
 
     @property
+    def sent_too_fast(self) -> bool:
+        return self.has_error("stamp", "form_too_fast")
+
+    @property
     def honeypot_filled(self) -> bool:
         return bool(self.data.get("website"))
+
+    @property
+    def min_seconds(self) -> float:
+        """A form sent sooner than this after it was served is a program's."""
+        return float(settings.DESK_FORM_MIN_SECONDS)
+
+    @property
+    def max_seconds(self) -> float:
+        """A form older than this is stale and shown again."""
+        return float(settings.DESK_FORM_MAX_SECONDS)
 
     def clean_stamp(self) -> str:
         try:
             data = signing.loads(
-                self.cleaned_data["stamp"], salt=FORM_SALT, max_age=settings.DESK_FORM_MAX_SECONDS
+                self.cleaned_data["stamp"], salt=FORM_SALT, max_age=int(self.max_seconds)
             )
         except signing.SignatureExpired:
             raise forms.ValidationError(
@@ -198,11 +226,11 @@ class GuardedForm(StyledForm):
                 _("This form is damaged. Please reload the page."), code="bad_stamp"
             ) from None
         age = time.time() - float(data["at"])
-        if age > settings.DESK_FORM_MAX_SECONDS:
+        if age > self.max_seconds:
             raise forms.ValidationError(
                 _("This form was open for too long. Please send it again."), code="form_expired"
             )
-        if age < settings.DESK_FORM_MIN_SECONDS:
+        if age < self.min_seconds:
             raise forms.ValidationError(
                 _("The form was sent too quickly. Please check it and send it again."),
                 code="form_too_fast",
@@ -571,3 +599,83 @@ class QueueFilterForm(StyledForm):
     )
     overdue = forms.BooleanField(label=_("Past a deadline"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+class RejectForm(StyledForm):
+    """Reject an information request: the legal ground and the explanation are required."""
+
+    legal_basis = forms.ChoiceField(
+        label=_("Legal ground"), choices=[("", "—"), *LegalBasis.choices]
+    )
+    explanation = forms.CharField(
+        label=_("Explanation for the requester"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("Say which part of the request the ground applies to; give what can be given."),
+    )
+
+
+class ReferForm(StyledForm):
+    """Refer a request to the body that holds the information."""
+
+    referred_to = TextField(
+        label=_("Body referred to"),
+        max_length=200,
+        help_text=_("For example: the Statistical Centre of Iran."),
+    )
+    explanation = forms.CharField(
+        label=_("Explanation for the requester (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+    )
+
+
+class StaffEntryForm(RequesterForm):
+    """A request received by telephone, in person or by letter, typed in by an officer.
+
+    The same fields and checks as the public forms, without the checks against
+    programs (honeypot, CAPTCHA, minimum fill time); the signed stamp still makes a
+    second click register nothing new.
+    """
+
+    kind = TicketKind.COMPLAINT  # replaced by the chosen ``ticket_kind`` in submission()
+    ticket_kind = forms.ChoiceField(label=_("Kind of request"), choices=TicketKind.choices)
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[(value, label) for value, label in Channel.choices if value != Channel.WEB],
+        initial=Channel.PHONE,
+    )
+    period = TextField(label=_("For which period"), max_length=120, required=False)
+    area = TextField(label=_("For which area"), max_length=120, required=False)
+    preferred_format = forms.ChoiceField(
+        label=_("Preferred format"),
+        choices=[("", "—"), *PreferredFormat.choices],
+        required=False,
+    )
+    field_order = ("ticket_kind", "channel")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["captcha"] = False
+        super().__init__(*args, **kwargs)
+        del self.fields["website"]
+        self.fields["mobile"].help_text = _(
+            "The tracking code is sent to this number by SMS; read it to the requester too."
+        )
+        self.fields["body"].label = _("The request, as the requester put it")
+
+    @property
+    def min_seconds(self) -> float:
+        return 0.0
+
+    @property
+    def max_seconds(self) -> float:
+        # An officer may take a long call; a day is stale.
+        return 24 * 3600.0
+
+    @property
+    def honeypot_filled(self) -> bool:
+        return False
+
+    def submission(self) -> Submission:
+        return replace(super().submission(), kind=self.cleaned_data["ticket_kind"])

@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from amargah.desk.choices import (
+    CONCLUDED_STATUSES,
     Channel,
     Clock,
     EventAction,
+    LegalBasis,
     MessageVisibility,
     NotificationChannel,
     NotificationStatus,
+    Outcome,
     PreferredFormat,
     RequesterKind,
     SlaTarget,
@@ -124,6 +127,25 @@ class Ticket(models.Model):
     escalated_first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalated_resolution_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(default=False, editable=False)
+    # A request concluded without the information itself: rejected on a stated legal
+    # ground, or referred to the body that holds the information. Kept after
+    # anonymisation: the performance page counts them.
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=20, choices=LegalBasis.choices, blank=True
+    )
+    referred_to = models.CharField(_("referred to"), max_length=200, blank=True)
+    # The officer who typed in a request received by telephone, in person or by letter.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="desk_tickets_entered",
+    )
+    # When the requester's personal data and the free texts were removed (retention).
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:
         ordering = ("-received_at",)
@@ -141,7 +163,7 @@ class Ticket(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED)
+        return self.status not in (*CONCLUDED_STATUSES, TicketStatus.CLOSED)
 
 
 class Message(models.Model):
@@ -211,7 +233,7 @@ class Event(models.Model):
     @property
     def value_label(self) -> str:
         """The new value in the reader's language when it is a status, target or channel."""
-        for choices in (TicketStatus, SlaTarget, Channel):
+        for choices in (TicketStatus, SlaTarget, Channel, LegalBasis):
             if self.new_value in choices.values:
                 return str(choices(self.new_value).label)
         return self.new_value

@@ -19,7 +19,14 @@ from django.utils import timezone
 from amargah.core.dates import format_date
 from amargah.core.persian import to_persian_digits
 from amargah.desk import sla, tracking
-from amargah.desk.choices import OPEN_STATUSES, Clock, MessageVisibility, TicketKind, TicketStatus
+from amargah.desk.choices import (
+    OPEN_STATUSES,
+    Clock,
+    MessageVisibility,
+    Outcome,
+    TicketKind,
+    TicketStatus,
+)
 from amargah.desk.models import CannedResponse, Holiday, Message, SurveyResponse, Ticket
 
 User = AuthUser | AnonymousUser
@@ -156,11 +163,6 @@ def canned_responses(kind: str) -> QuerySet[CannedResponse]:
 # ----------------------------------------------------------------------------- public reads
 
 
-def form_already_sent(form_token: str) -> bool:
-    """Whether a ticket was already made from this form (its signed token)."""
-    return Ticket.objects.filter(form_token=form_token).exists()
-
-
 def ticket_lookup(*, code: str, mobile: str) -> Ticket | None:
     """The ticket with this tracking code and mobile, or None.
 
@@ -290,6 +292,10 @@ class MonthPerformance:
     csat_share: float | None
     csat_n: int
     scores: dict[int, int] = field(default_factory=dict)
+    # Requests concluded in the month by a reasoned rejection or by a referral (each
+    # also counts as answered in the targets above).
+    rejected: int = 0
+    referred: int = 0
 
     @property
     def received_total(self) -> int:
@@ -375,6 +381,11 @@ def month_performance(month: JalaliMonth, *, now: dt.datetime | None = None) -> 
     )
     scores = {score: ratings.count(score) for score in range(1, 6)}
     info = [ticket for ticket in tickets if ticket.kind == TicketKind.INFO_REQUEST]
+    outcomes = Counter(
+        Ticket.objects.filter(answered_at__gte=month.start, answered_at__lt=month.end)
+        .exclude(outcome="")
+        .values_list("outcome", flat=True)
+    )
     return MonthPerformance(
         month=month,
         received={kind: received.get(kind, 0) for kind in TicketKind.values},
@@ -385,6 +396,8 @@ def month_performance(month: JalaliMonth, *, now: dt.datetime | None = None) -> 
         csat_share=None if not ratings else 100 * (scores[4] + scores[5]) / len(ratings),
         csat_n=len(ratings),
         scores=scores,
+        rejected=outcomes.get(Outcome.REJECTED, 0),
+        referred=outcomes.get(Outcome.REFERRED, 0),
     )
 
 

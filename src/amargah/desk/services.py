@@ -16,22 +16,25 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from amargah.core.dates import format_date, format_datetime
-from amargah.core.persian import to_persian_digits
-from amargah.desk import selectors, tracking
+from amargah.desk import selectors, texts, tracking
 from amargah.desk.choices import (
+    CONCLUDED_STATUSES,
     OPEN_STATUSES,
     Channel,
     Clock,
     DeskErrorCode,
     EventAction,
+    LegalBasis,
     MessageVisibility,
     NotificationChannel,
     NotificationStatus,
+    Outcome,
     SlaTarget,
     SurveySource,
     TicketKind,
@@ -69,6 +72,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     TicketStatus.ASSIGNED: (TicketStatus.WAITING, TicketStatus.ANSWERED, TicketStatus.CLOSED),
     TicketStatus.WAITING: (TicketStatus.ASSIGNED, TicketStatus.ANSWERED, TicketStatus.CLOSED),
     TicketStatus.ANSWERED: (TicketStatus.CLOSED, TicketStatus.REOPENED),
+    # Reached only through ticket_decide, which requires the legal basis or the body.
+    TicketStatus.REJECTED: (TicketStatus.CLOSED, TicketStatus.REOPENED),
+    TicketStatus.REFERRED: (TicketStatus.CLOSED, TicketStatus.REOPENED),
     TicketStatus.CLOSED: (TicketStatus.REOPENED,),
     TicketStatus.REOPENED: (
         TicketStatus.ASSIGNED,
@@ -270,8 +276,13 @@ def ticket_submit(
     language: str = "fa",
     channel: Channel = Channel.WEB,
     received_at: dt.datetime | None = None,
+    entered_by: User | None = None,
 ) -> tuple[Ticket, bool]:
     """Register a submission and queue its acknowledgement; return the ticket and whether it is new.
+
+    A request received by telephone, in person or by letter is registered the same
+    way by the officer who typed it (``entered_by``, with its ``channel``): the same
+    tracking code, SMS and SLA clock from ``received_at``.
 
     Idempotent on ``form_token``: the unique constraint on the token, not a
     look-up before the insert, decides which of two concurrent sendings of the
@@ -295,20 +306,19 @@ def ticket_submit(
                     received_at=received_at,
                     due_first_response=first_due,
                     due_resolution=resolution_due,
+                    entered_by=entered_by,
                     **submission.__dict__,
                 )
-                _event(ticket, EventAction.CREATED, new=str(channel))
+                _event(ticket, EventAction.CREATED, entered_by, new=str(channel))
+                sms = texts.sms_registered(
+                    code=ticket.tracking_code,
+                    due=format_date(
+                        first_due if policy.kind != TicketKind.INFO_REQUEST else resolution_due,
+                        language,
+                    ),
+                    language=language,
+                )
                 with translation.override(language):
-                    sms = _(
-                        "Amargah: your request is registered. Tracking code %(code)s, "
-                        "answer due %(date)s."
-                    ) % {
-                        "code": _digits(ticket.tracking_code, language),
-                        "date": format_date(
-                            first_due if policy.kind != TicketKind.INFO_REQUEST else resolution_due,
-                            language,
-                        ),
-                    }
                     _notify_requester(ticket, sms, subject=_("Your request is registered"))
                 _schedule_escalations(ticket)
             return ticket, True
@@ -318,10 +328,6 @@ def ticket_submit(
                 return existing, False
             # Otherwise two random codes collided: draw another.
     raise RuntimeError("could not draw a free tracking code in five attempts")
-
-
-def _digits(text: str, language: str) -> str:
-    return to_persian_digits(text) if language == "fa" else text
 
 
 # Share of a target after which the ticket is "at risk" and its officer is warned.
@@ -341,14 +347,35 @@ def _warn_moment(ticket: Ticket, target: str) -> dt.datetime | None:
     return calendar.add(ticket.received_at, minutes)
 
 
+def _next_check(ticket: Ticket) -> dt.datetime | None:
+    """The earliest moment a warning or an escalation of ``ticket`` falls due (None: none owed).
+
+    One deferred check per ticket at a time: it re-arms itself for the next moment,
+    so a submission writes one task row for both targets, not one per target.
+    """
+    moments = []
+    for target, completed, due in (
+        (SlaTarget.FIRST_RESPONSE, ticket.first_response_at, ticket.due_first_response),
+        (SlaTarget.RESOLUTION, ticket.answered_at, ticket.due_resolution),
+    ):
+        if completed is not None or due is None:
+            continue
+        if getattr(ticket, f"warned_{target}_at") is None:
+            moment = _warn_moment(ticket, target)
+            if moment is not None:
+                moments.append(moment)
+        elif getattr(ticket, f"escalated_{target}_at") is None:
+            moments.append(due)
+    return min(moments, default=None)
+
+
 def _schedule_escalations(ticket: Ticket) -> None:
-    """Enqueue each target's deadline check at its at-risk moment; the check re-arms itself."""
+    """Enqueue the ticket's next deadline check (at-risk or deadline); the check re-arms itself."""
     from amargah.desk import tasks
 
-    for target in (SlaTarget.FIRST_RESPONSE, SlaTarget.RESOLUTION):
-        moment = _warn_moment(ticket, target)
-        if moment is not None:
-            tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
+    moment = _next_check(ticket)
+    if moment is not None:
+        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
@@ -387,17 +414,14 @@ def _apply_status(ticket: Ticket, status: str, actor: Actor | None, now: dt.date
         ticket.paused_since = now
         ticket.due_resolution = None
         _event(ticket, EventAction.PAUSED, actor)
-    if status == TicketStatus.ANSWERED:
+    if status in CONCLUDED_STATUSES:
         ticket.answered_at = ticket.answered_at or now
         ticket.first_response_at = ticket.first_response_at or now
     if status == TicketStatus.CLOSED:
         ticket.closed_at = now
     ticket.status = status
     _event(ticket, EventAction.STATUS_CHANGED, actor, old=old, new=status)
-    if (
-        status == TicketStatus.ANSWERED
-        and not SurveyInvitation.objects.filter(ticket=ticket).exists()
-    ):
+    if status in CONCLUDED_STATUSES and not SurveyInvitation.objects.filter(ticket=ticket).exists():
         _survey_invite(ticket, now)
 
 
@@ -489,14 +513,85 @@ def ticket_reply(
             _apply_status(ticket, status, actor, now)
         ticket.save()
         if public:
-            with translation.override(ticket.language):
-                sms = _(
-                    "Amargah: there is a reply to your request %(code)s. Follow it up on the site."
-                ) % {"code": _digits(ticket.tracking_code, ticket.language)}
-                _notify_requester(
-                    ticket, sms, subject=_("A reply to your request"), email=sms + "\n\n" + body
-                )
+            _notify_reply(ticket, body)
     return message
+
+
+def ticket_decide(
+    *,
+    actor: User,
+    ticket: Ticket,
+    outcome: Outcome,
+    explanation: str,
+    legal_basis: str = "",
+    referred_to: str = "",
+) -> Message:
+    """Conclude an open request by a reasoned rejection or a referral; return the public message.
+
+    A rejection needs one of the :class:`LegalBasis` grounds and an explanation, and
+    only an information request can be rejected (the law on access to information
+    is what allows it). A referral names the body that holds the information. Either
+    is the office's response and the ticket's resolution: the requester sees the
+    ground or the body in the follow-up history and is told by SMS, and the SLA page
+    counts it as answered at this moment. Refused (:class:`DeskError`) from a status
+    that is not open, or with the ground, explanation or body missing.
+    """
+    explanation = explanation.strip()
+    referred_to = referred_to.strip()
+    if outcome == Outcome.REJECTED:
+        if ticket.kind != TicketKind.INFO_REQUEST or legal_basis not in LegalBasis.values:
+            raise DeskError(DeskErrorCode.DECISION_INCOMPLETE)
+        if not explanation:
+            raise DeskError(DeskErrorCode.DECISION_INCOMPLETE)
+    elif not referred_to:
+        raise DeskError(DeskErrorCode.DECISION_INCOMPLETE)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("policy").get(pk=ticket.pk)
+        if ticket.status not in OPEN_STATUSES:
+            raise DeskError(DeskErrorCode.TRANSITION)
+        with translation.override(ticket.language):
+            if outcome == Outcome.REJECTED:
+                text = _("Your request cannot be granted. Legal ground: %(basis)s.") % {
+                    "basis": LegalBasis(legal_basis).label
+                }
+            else:
+                text = _(
+                    "The information you asked for is held by %(body)s: your request is "
+                    "referred to them."
+                ) % {"body": referred_to}
+        body = text + ("\n\n" + explanation if explanation else "")
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor,
+            visibility=MessageVisibility.PUBLIC,
+            body=body,
+            created_at=now,
+        )
+        ticket.outcome = outcome
+        ticket.legal_basis = legal_basis if outcome == Outcome.REJECTED else ""
+        ticket.referred_to = referred_to if outcome == Outcome.REFERRED else ""
+        if ticket.assigned_to_id is None:
+            ticket.assigned_to = actor
+        _event(
+            ticket,
+            EventAction.REJECTED if outcome == Outcome.REJECTED else EventAction.REFERRED,
+            actor,
+            new=legal_basis if outcome == Outcome.REJECTED else referred_to,
+        )
+        _apply_status(ticket, TicketStatus(outcome.value), actor, now)
+        ticket.save()
+        _notify_reply(ticket, body)
+    return message
+
+
+def _notify_reply(ticket: Ticket, body: str) -> None:
+    """Tell the requester of a public reply: an SMS, and the text itself by e-mail if given."""
+    sms = texts.sms_reply(code=ticket.tracking_code, language=ticket.language)
+    with translation.override(ticket.language):
+        _notify_requester(
+            ticket, sms, subject=_("A reply to your request"), email=sms + "\n\n" + body
+        )
 
 
 def requester_reply(*, ticket: Ticket, body: str, files: Sequence[UploadedFile] = ()) -> Message:
@@ -524,7 +619,7 @@ def requester_reply(*, ticket: Ticket, body: str, files: Sequence[UploadedFile] 
                 None,
                 now,
             )
-        elif ticket.status in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+        elif ticket.status in (*CONCLUDED_STATUSES, TicketStatus.CLOSED):
             _apply_status(ticket, TicketStatus.REOPENED, None, now)
         ticket.save()
     return message
@@ -544,10 +639,7 @@ def otp_send(*, ticket: Ticket) -> None:
             code_hash=_hash(f"{ticket.pk}:{code}"),
             expires_at=now + dt.timedelta(minutes=OTP_MINUTES),
         )
-        with translation.override(ticket.language):
-            sms = _("Amargah confirmation code: %(code)s") % {
-                "code": _digits(code, ticket.language)
-            }
+        sms = texts.sms_otp(otp=code, language=ticket.language)
         notification_queue(
             channel=NotificationChannel.SMS, recipient=ticket.mobile, body=sms, ticket=ticket
         )
@@ -581,14 +673,14 @@ def otp_verify(*, ticket: Ticket, code: str) -> bool:
 
 def _survey_invite(ticket: Ticket, now: dt.datetime) -> str:
     """Create a one-time survey link for an answered ticket and text it to the requester."""
-    token = secrets.token_urlsafe(24)
+    # 96 random bits, single use, 30 days, stored hashed: ample, and a short link keeps
+    # the SMS within DESK_SMS_MAX_SEGMENTS.
+    token = secrets.token_urlsafe(12)
     SurveyInvitation.objects.create(
         ticket=ticket, token_hash=_hash(token), expires_at=now + dt.timedelta(days=SURVEY_LINK_DAYS)
     )
+    sms = texts.sms_survey(link=_link("desk:survey-token", token), language=ticket.language)
     with translation.override(ticket.language):
-        sms = _("Amargah: your request is answered. Please rate our service: %(link)s") % {
-            "link": _link("desk:survey-token", token)
-        }
         _notify_requester(ticket, sms, subject=_("How did we do?"))
     return token
 
@@ -687,11 +779,23 @@ def ticket_escalate_if_breached(
                 done.append(f"at_risk:{target}")
                 _event(ticket, EventAction.AT_RISK, new=target)
                 _warn_officer(ticket, target, due)
-                if reschedule:
-                    from amargah.desk import tasks
-
-                    tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=due)
+        if reschedule:
+            _rearm(ticket, now)
     return done
+
+
+def _rearm(ticket: Ticket, now: dt.datetime) -> None:
+    """Enqueue the ticket's next check after this one (the claims above changed the row)."""
+    from amargah.desk import tasks
+
+    ticket.refresh_from_db(
+        fields=[f"{step}_{target}_at" for step in ("warned", "escalated") for target in SlaTarget]
+    )
+    moment = _next_check(ticket)
+    if moment is not None:
+        # Never the same instant again: a check that could not act must not spin.
+        moment = max(moment, now + dt.timedelta(minutes=1))
+        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
 
 
 def _claim(ticket: Ticket, field: str, now: dt.datetime) -> bool:
@@ -752,3 +856,87 @@ def escalate_breaches(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = selectors.tickets_owing_targets()
     return sum(len(ticket_escalate_if_breached(ticket_id=pk, now=now)) for pk in candidates)
+
+
+# ----------------------------------------------------------------------------- retention
+
+REMOVED = "—"
+
+
+def tickets_due_for_anonymisation(*, now: dt.datetime | None = None) -> list[int]:
+    """Tickets concluded more than ``DESK_RETENTION_DAYS`` ago and not yet anonymised.
+
+    Closed tickets count from their closing; answered, rejected or referred ones
+    that nobody closed count from their conclusion (the requester had the whole
+    period to reply, which would have reopened them).
+    """
+    now = now or timezone.now()
+    before = now - dt.timedelta(days=settings.DESK_RETENTION_DAYS)
+    return list(
+        Ticket.objects.filter(anonymised_at__isnull=True)
+        .filter(
+            Q(status=TicketStatus.CLOSED, closed_at__lt=before)
+            | Q(status__in=CONCLUDED_STATUSES, answered_at__lt=before)
+        )
+        .values_list("pk", flat=True)
+    )
+
+
+def ticket_anonymise(*, ticket_id: int, now: dt.datetime | None = None) -> bool:
+    """Remove the requester's personal data and every free text from one ticket.
+
+    Erased: name, organisation, mobile, e-mail, national and company IDs, postal code,
+    subject, texts of the request, of the messages and of the rating's comment, the
+    files (from storage too), the confirmation codes, unused survey links and the
+    addresses and texts in the outbox. Kept: kind, channel, requester kind, dates,
+    SLA deadlines and their outcome, status, outcome, legal basis, body referred to,
+    the score and the audit trail (staff actions), so the performance figures stay
+    the same. Returns False when the ticket was already anonymised.
+    """
+    now = now or timezone.now()
+    files: list[Attachment] = []
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None or ticket.anonymised_at is not None:
+            return False
+        for name in (
+            "full_name",
+            "organisation",
+            "mobile",
+            "email",
+            "national_id",
+            "company_id",
+            "postal_code",
+            "period",
+            "area",
+        ):
+            setattr(ticket, name, "")
+        ticket.subject = REMOVED
+        ticket.body = REMOVED
+        ticket.anonymised_at = now
+        ticket.save()
+        Message.objects.filter(ticket=ticket).update(body=REMOVED)
+        files = list(Attachment.objects.filter(message__ticket=ticket))
+        Attachment.objects.filter(message__ticket=ticket).delete()
+        OneTimeCode.objects.filter(ticket=ticket).delete()
+        SurveyInvitation.objects.filter(ticket=ticket, used_at__isnull=True).delete()
+        SurveyResponse.objects.filter(ticket=ticket).update(comment="")
+        Notification.objects.filter(ticket=ticket).update(
+            recipient=REMOVED, subject="", body=REMOVED
+        )
+        _event(ticket, EventAction.ANONYMISED)
+        # The files go only once the erasure is committed: a rollback keeps them.
+        transaction.on_commit(lambda: _delete_files(files))
+    return True
+
+
+def _delete_files(attachments: Sequence[Attachment]) -> None:
+    for attachment in attachments:
+        attachment.file.delete(save=False)
+
+
+def tickets_anonymise_expired(*, now: dt.datetime | None = None) -> int:
+    """Anonymise every ticket past the retention period; return how many were anonymised."""
+    return sum(
+        ticket_anonymise(ticket_id=pk, now=now) for pk in tickets_due_for_anonymisation(now=now)
+    )

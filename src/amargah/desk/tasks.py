@@ -61,3 +61,37 @@ def sweep() -> dict[str, int]:
         "notifications": services.notifications_send_due(),
         "escalations": services.escalate_breaches(),
     }
+
+
+RETENTION_INTERVAL = dt.timedelta(hours=24)
+
+
+@task()
+def anonymise_expired() -> int:
+    """Anonymise the tickets past the retention period, then schedule the next daily run."""
+    try:
+        return services.tickets_anonymise_expired()
+    finally:
+        retention_schedule()
+
+
+def retention_schedule(*, delay: dt.timedelta = RETENTION_INTERVAL) -> bool:
+    """Queue the next retention run unless one is already waiting; True when one was queued.
+
+    Only a backend that can defer keeps the daily run going (the immediate backend of
+    the tests would recurse); without one run ``manage desk_anonymise`` from a timer.
+    """
+    backend = anonymise_expired.get_backend()
+    if not backend.supports_defer:
+        return False
+    if _in_database(anonymise_expired):
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(
+            task_path=anonymise_expired.module_path, status=TaskResultStatus.READY
+        ).exists()
+        if waiting:
+            return False
+    anonymise_expired.using(run_after=timezone.now() + delay).enqueue()
+    return True

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from amargah.desk import views
-from amargah.desk.choices import TicketKind
+from amargah.desk.choices import Outcome, TicketKind
 
 app_name = "desk"
 
@@ -29,5 +29,18 @@ urlpatterns = [
     path("staff/<int:ticket_id>/reply/", views.staff_reply, name="staff-reply"),
     path("staff/<int:ticket_id>/assign/", views.staff_assign, name="staff-assign"),
     path("staff/<int:ticket_id>/status/", views.staff_status, name="staff-status"),
+    path(
+        "staff/<int:ticket_id>/reject/",
+        views.staff_decide,
+        {"outcome": Outcome.REJECTED},
+        name="staff-reject",
+    ),
+    path(
+        "staff/<int:ticket_id>/refer/",
+        views.staff_decide,
+        {"outcome": Outcome.REFERRED},
+        name="staff-refer",
+    ),
+    path("staff/new/", views.staff_new, name="staff-new"),
     path("staff/file/<int:attachment_id>/", views.staff_file, name="staff-file"),
 ]

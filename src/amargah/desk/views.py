@@ -27,8 +27,15 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from amargah.core import iranian
-from amargah.desk import forms, selectors, services, tracking
-from amargah.desk.choices import DeskErrorCode, SlaTarget, TicketKind
+from amargah.desk import abuse, forms, selectors, services, tracking
+from amargah.desk.choices import (
+    OPEN_STATUSES,
+    Channel,
+    DeskErrorCode,
+    Outcome,
+    SlaTarget,
+    TicketKind,
+)
 from amargah.desk.models import Attachment, Ticket
 
 # Backlog buckets in working days since receipt, as the performance page names them.
@@ -94,16 +101,20 @@ def home(request: HttpRequest) -> HttpResponse:
 def submit(request: HttpRequest, kind: str) -> HttpResponse:
     """A public request form; on success the tracking code, already committed, is shown."""
     form_class = FORMS[kind]
+    captcha = abuse.captcha_required(request)
     if request.method == "POST":
-        form = form_class(request.POST)
+        form = form_class(request.POST, captcha=captcha)
         if form.honeypot_filled:
+            abuse.mark_suspect(request)
             return render(
                 request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
             )
+        abuse.form_counted(request)
         if form.is_valid():
             # A resent form (a double click, a retry after an error) gets its ticket back
             # and does not count again against the mobile number's daily limit.
-            if not selectors.form_already_sent(form.cleaned_data["stamp"]) and is_ratelimited(
+            token = form.cleaned_data["stamp"]
+            if abuse.first_sending(token) and is_ratelimited(
                 request,
                 group="desk-submit-mobile",
                 key=_mobile_key,
@@ -111,6 +122,7 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
                 method="POST",
                 increment=True,
             ):
+                abuse.forget_sending(token)
                 raise Ratelimited
             ticket, _created = services.ticket_submit(
                 form_token=form.cleaned_data["stamp"],
@@ -123,9 +135,18 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
                 "desk/submitted.html",
                 {"ticket": ticket, "code": tracking.grouped(ticket.tracking_code), "clock": clock},
             )
+        _captcha_from_now_on(request, form)
     else:
-        form = form_class()
+        form = form_class(captcha=captcha)
     return render(request, "desk/submit.html", {"form": form, "kind": TicketKind(kind)})
+
+
+def _captcha_from_now_on(request: HttpRequest, form: forms.GuardedForm) -> None:
+    """A refused form shown again asks the sum if its client is now over the threshold."""
+    if form.sent_too_fast:
+        abuse.mark_suspect(request)
+    if "captcha" not in form.fields and abuse.captcha_required(request):
+        form.add_captcha()
 
 
 @ratelimit(key="ip", rate=_rate("DESK_RATE_LOOKUP"), method="POST", group="desk-lookup")
@@ -275,19 +296,23 @@ def track_file(request: HttpRequest, attachment_id: int) -> FileResponse:
 @ratelimit(key="ip", rate=_rate("DESK_RATE_SUBMIT"), method="POST", group="desk-survey")
 def survey(request: HttpRequest) -> HttpResponse:
     """The standalone satisfaction survey."""
+    captcha = abuse.captcha_required(request)
     if request.method == "POST":
-        form = forms.SurveyForm(request.POST)
+        form = forms.SurveyForm(request.POST, captcha=captcha)
         if form.honeypot_filled:
+            abuse.mark_suspect(request)
             return render(
                 request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
             )
+        abuse.form_counted(request)
         if form.is_valid():
             services.survey_submit(
                 score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
             )
             return render(request, "desk/survey_thanks.html")
+        _captcha_from_now_on(request, form)
     else:
-        form = forms.SurveyForm()
+        form = forms.SurveyForm(captcha=captcha)
     return render(request, "desk/survey.html", {"form": form})
 
 
@@ -417,6 +442,8 @@ def performance_header() -> list[str]:
         *[f"backlog_{name}" for name, _low, _high in selectors.BACKLOG_BUCKETS],
         "csat_pct",
         "csat_n",
+        "rejected_legal_ground",
+        "referred",
     ]
 
 
@@ -445,6 +472,8 @@ def performance_row(figures: selectors.MonthPerformance) -> list[str]:
         *[str(figures.backlog[name]) for name, _low, _high in selectors.BACKLOG_BUCKETS],
         _fmt(figures.csat_share),
         str(figures.csat_n),
+        str(figures.rejected),
+        str(figures.referred),
     ]
 
 
@@ -532,6 +561,11 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **forms_given: Any) ->
         else None,
         "can_assign": request.user.has_perm("desk.assign_ticket"),
         "targets": dict(SlaTarget.choices),
+        "can_decide": ticket.status in OPEN_STATUSES,
+        "reject_form": forms_given.get("reject_form") or forms.RejectForm(prefix="reject")
+        if ticket.kind == TicketKind.INFO_REQUEST
+        else None,
+        "refer_form": forms_given.get("refer_form") or forms.ReferForm(prefix="refer"),
     }
 
 
@@ -621,3 +655,57 @@ def staff_file(request: HttpRequest, attachment_id: int) -> FileResponse:
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
     )
+
+
+@login_required(login_url="desk:staff-login")
+@require_POST
+def staff_decide(request: HttpRequest, ticket_id: int, outcome: str) -> HttpResponse:
+    """Conclude the request by a rejection on a legal ground or by a referral."""
+    ticket = selectors.access_ticket(request.user, ticket_id)
+    if outcome == Outcome.REJECTED:
+        form: forms.StyledForm = forms.RejectForm(request.POST, prefix="reject")
+        given = {"reject_form": form}
+    else:
+        form = forms.ReferForm(request.POST, prefix="refer")
+        given = {"refer_form": form}
+    if not form.is_valid():
+        context = _ticket_context(request, ticket, **given)
+        return render(request, "desk/staff/ticket.html", context, status=400)
+    try:
+        services.ticket_decide(
+            actor=_staff_user(request),
+            ticket=ticket,
+            outcome=Outcome(outcome),
+            explanation=form.cleaned_data["explanation"],
+            legal_basis=form.cleaned_data.get("legal_basis", ""),
+            referred_to=form.cleaned_data.get("referred_to", ""),
+        )
+    except services.DeskError as error:
+        return HttpResponseBadRequest(str(error.code.label))
+    messages.success(request, _("Saved."))
+    return redirect("desk:staff-ticket", ticket_id=ticket.pk)
+
+
+@login_required(login_url="desk:staff-login")
+def staff_new(request: HttpRequest) -> HttpResponse:
+    """Register a request received by telephone, in person or by letter."""
+    _require_staff(request)
+    if request.method == "POST":
+        form = forms.StaffEntryForm(request.POST)
+        if form.is_valid():
+            ticket, _created = services.ticket_submit(
+                form_token=form.cleaned_data["stamp"],
+                submission=form.submission(),
+                language=_language(),
+                channel=Channel(form.cleaned_data["channel"]),
+                entered_by=_staff_user(request),
+            )
+            messages.success(
+                request,
+                _("Registered with tracking code %(code)s; it was sent to the requester by SMS.")
+                % {"code": tracking.grouped(ticket.tracking_code)},
+            )
+            return redirect("desk:staff-ticket", ticket_id=ticket.pk)
+    else:
+        form = forms.StaffEntryForm()
+    return render(request, "desk/staff/new.html", {"form": form})

@@ -3,9 +3,10 @@
 A request names up to `MAX_VARIABLES` census variables; the answer is a `Cube` with a
 total for every variable (every margin), each count perturbed by the cell-key method
 (`amargah.stats.disclosure.cellkey`), so that the same cell always shows the same
-number whatever table it is asked in. The census is read once per process into
-memory (a few columns of small integers and the record keys), then each request is
-one ``GROUP BY CUBE`` pass on the embedded engine.
+number whatever table it is asked in. The census is read once per process and
+aggregated into its finest cells (every builder variable), each with its number of
+persons and the sum of their record keys; each request is then one ``GROUP BY CUBE``
+pass over those cells on the embedded engine.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from amargah.formats.cube import (
     Role,
     Text,
 )
-from amargah.stats.disclosure.cellkey import PTable, perturbed_crosstab, ptable
+from amargah.stats.disclosure.cellkey import (
+    KEY_SUM,
+    RECORDS,
+    PTable,
+    aggregate_keys,
+    perturbed_crosstab,
+    ptable,
+)
 
 MAX_VARIABLES = 4
 TOTAL = "_T"
@@ -117,7 +125,12 @@ _loaded: dict[tuple[str, float], pa.Table] = {}
 
 
 def census() -> pa.Table:
-    """The census columns the builder uses, with the age group, cached per file version."""
+    """The census aggregated into its finest cells over every builder variable, cached
+    per file version: each cell with its number of persons and its record keys' sum.
+
+    Read once per process; every table is then derived from these cells (far fewer
+    than the persons) with exactly the counts and the noise the persons give.
+    """
     path = census_path()
     if not path.exists():
         raise BuilderError(_("The census microdata are not available."), code="no_census")
@@ -129,7 +142,8 @@ def census() -> pa.Table:
             ages = raw["age"].to_numpy()
             codes = np.array([code for code, _label in _age_bands()])
             band = np.minimum(ages // 5, len(AGE_BANDS) - 1)
-            table = raw.drop_columns(["age"]).append_column(AGE_GROUP, pa.array(codes[band]))
+            persons = raw.drop_columns(["age"]).append_column(AGE_GROUP, pa.array(codes[band]))
+            table = aggregate_keys(persons, list(VARIABLES), record_key="record_key")
             _loaded.clear()
             _loaded[stamp] = table
     return table
@@ -200,20 +214,39 @@ def parse_variables(chosen: Sequence[str]) -> tuple[str, ...]:
     return tuple(picked)
 
 
-def build(chosen: Sequence[str]) -> Cube:
-    """The perturbed cross-table of the census by ``chosen`` variables, as a cube."""
-    names = parse_variables(chosen)
-    info = variables()
+@dataclass(frozen=True)
+class PerturbedCells:
+    """The cells of a census cross-table, keyed by their codes (`TOTAL` for a margin,
+    `MISSING` for "not applicable"), each with its true and its perturbed count."""
+
+    variables: tuple[str, ...]
+    original: dict[tuple[str, ...], int]
+    published: dict[tuple[str, ...], int]
+    has_missing: tuple[bool, ...]
+
+
+def perturbed_cells(names: Sequence[str]) -> PerturbedCells:
+    """Every cell of the census table by ``names`` (all margins), true and perturbed.
+
+    The record keys and the ptable are the builder's, so a cell has the same published
+    count here, on the builder's page and in any release protected by cell key.
+    """
     result = perturbed_crosstab(
-        census(), list(names), record_key="record_key", table=builder_ptable()
+        census(),
+        list(names),
+        record_key=KEY_SUM,
+        count=RECORDS,
+        table=builder_ptable(),
+        keep_original=True,
     )
     table = result.table
     margins = table.column("margin").to_pylist()
     counts = table.column("count").to_pylist()
+    originals = table.column("original").to_pylist()
     levels = [table.column(name).to_pylist() for name in names]
     has_missing = [False] * len(names)
-    observations: dict[ObservationKey, Observation] = {}
-    small = small_count()
+    original: dict[tuple[str, ...], int] = {}
+    published: dict[tuple[str, ...], int] = {}
     for row, (margin, count) in enumerate(zip(margins, counts, strict=True)):
         summed = set(margin.split(",")) if margin else set()
         key: list[str] = []
@@ -225,10 +258,44 @@ def build(chosen: Sequence[str]) -> Cube:
                 key.append(MISSING)
             else:
                 key.append(str(levels[i][row]))
-        if 0 < count < small:
-            observations[tuple(key)] = Observation(value=float(count), status=Flag.UNRELIABLE)
-        else:
-            observations[tuple(key)] = Observation(value=float(count))
+        published[tuple(key)] = int(count)
+        original[tuple(key)] = int(originals[row])
+    return PerturbedCells(tuple(names), original, published, tuple(has_missing))
+
+
+def flagged(count: int) -> Observation:
+    """A published perturbed count as an observation: small counts flagged unreliable."""
+    if 0 < count < small_count():
+        return Observation(value=float(count), status=Flag.UNRELIABLE)
+    return Observation(value=float(count))
+
+
+def noise_note() -> Text:
+    """The note every cell-key perturbed table carries."""
+    return Text(
+        fa=(
+            "برای حفظ محرمانگی، به هر عدد نوفه‌ای کوچک (حداکثر "
+            f"{builder_ptable().D} نفر) افزوده شده است؛ جمع‌ها ممکن است با مجموع "
+            "اجزا برابر نباشند. اعداد کوچک‌تر از "
+            f"{small_count()} با نشان U مشخص شده‌اند."
+        ),
+        en=(
+            "To protect confidentiality every number carries a small noise (at most "
+            f"{builder_ptable().D} persons); totals may differ from the sum of their "
+            f"parts. Counts below {small_count()} are flagged U."
+        ),
+    )
+
+
+def build(chosen: Sequence[str]) -> Cube:
+    """The perturbed cross-table of the census by ``chosen`` variables, as a cube."""
+    names = parse_variables(chosen)
+    info = variables()
+    cells = perturbed_cells(names)
+    has_missing = cells.has_missing
+    observations: dict[ObservationKey, Observation] = {
+        key: flagged(count) for key, count in cells.published.items()
+    }
     dimensions = []
     for i, name in enumerate(names):
         variable = info[name]
@@ -264,21 +331,7 @@ def build(chosen: Sequence[str]) -> Cube:
                 "every cell is perturbed by the cell-key method."
             ),
         ),
-        notes=(
-            Text(
-                fa=(
-                    "برای حفظ محرمانگی، به هر عدد نوفه‌ای کوچک (حداکثر "
-                    f"{builder_ptable().D} نفر) افزوده شده است؛ جمع‌ها ممکن است با مجموع "
-                    "اجزا برابر نباشند. اعداد کوچک‌تر از "
-                    f"{small} با نشان U مشخص شده‌اند."
-                ),
-                en=(
-                    "To protect confidentiality every number carries a small noise (at most "
-                    f"{builder_ptable().D} persons); totals may differ from the sum of their "
-                    f"parts. Counts below {small} are flagged U."
-                ),
-            ),
-        ),
+        notes=(noise_note(),),
         dimensions=tuple(dimensions),
         measures=(POPULATION,),
         observations=observations,

@@ -12,6 +12,13 @@ class ProtectionMethod(models.TextChoices):
     ROUNDING = "rounding", _("Controlled rounding")
 
 
+class PublicUseFileStatus(models.TextChoices):
+    """Where a public-use microdata file stands."""
+
+    DRAFT = "draft", _("Draft (staff only)")
+    PUBLISHED = "published", _("Published")
+
+
 class DisclosureErrorCode(models.TextChoices):
     """Machine-readable reasons a table or a builder request is refused."""
 
@@ -23,3 +30,6 @@ class DisclosureErrorCode(models.TextChoices):
     TOO_MANY_CELLS = "too_many_cells", _("Too many cells")
     UNKNOWN_VARIABLE = "unknown_variable", _("Unknown variable")
     NO_VARIABLE = "no_variable", _("No variable chosen")
+    NO_MICRODATA = "no_microdata", _("No microdata for the study")
+    BAD_PUBLIC_USE_FILE = "bad_public_use_file", _("Invalid public-use file request")
+    NOT_K_ANONYMOUS = "not_k_anonymous", _("Public-use file not k-anonymous")

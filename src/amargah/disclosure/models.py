@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from amargah.disclosure.choices import ProtectionMethod
+from amargah.disclosure.choices import ProtectionMethod, PublicUseFileStatus
 from amargah.portal.models import Study
 
 
@@ -86,3 +87,77 @@ class StudyRules(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study.code}: {self.get_method_display()}"
+
+
+class PublicUseFile(models.Model):
+    """A public-use microdata file of a study: recoded, top-coded, k-anonymous on its keys.
+
+    The file itself is in the content-addressed store, as CSV and as Parquet; the
+    fields record how it was made (its documentation) and its risk report. Only a
+    published file is downloadable, without login.
+    """
+
+    study = models.ForeignKey(
+        Study,
+        on_delete=models.PROTECT,
+        related_name="public_use_files",
+        verbose_name=_("study"),
+    )
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PublicUseFileStatus.choices,
+        default=PublicUseFileStatus.DRAFT,
+    )
+    source = models.CharField(_("source microdata file"), max_length=200)
+    keys = models.JSONField(_("key variables"), default=list)
+    k = models.PositiveSmallIntegerField(
+        _("k (smallest group on the keys)"), validators=[MinValueValidator(2)]
+    )
+    recodes = models.JSONField(_("global recodes"), default=dict, blank=True)
+    top_codes = models.JSONField(_("top-codes"), default=dict, blank=True)
+    dropped = models.JSONField(_("variables dropped"), default=list, blank=True)
+    local_suppression = models.BooleanField(_("local suppression to reach k"), default=True)
+    columns = models.JSONField(_("variables in the file"), default=list)
+    rows = models.PositiveIntegerField(_("records"))
+    csv_sha256 = models.CharField(_("CSV file checksum"), max_length=64)
+    parquet_sha256 = models.CharField(_("Parquet file checksum"), max_length=64)
+    risk = models.JSONField(_("risk report"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("built by"),
+    )
+    created_at = models.DateTimeField(_("built at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("public-use microdata file")
+        verbose_name_plural = _("public-use microdata files")
+        ordering = ("study", "-version")
+        permissions = [
+            ("build_publicusefile", _("Can build public-use microdata files")),
+            ("publish_publicusefile", _("Can publish public-use microdata files")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("study", "version"), name="puf_study_version"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="puf_published_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} PUF v{self.version}"

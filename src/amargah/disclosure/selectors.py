@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from django.conf import settings
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from amargah.core.dates import format_number
 from amargah.disclosure import tables
-from amargah.disclosure.models import StudyRules
+from amargah.disclosure.choices import PublicUseFileStatus
+from amargah.disclosure.models import PublicUseFile, StudyRules
 from amargah.formats.cube import Cube
 from amargah.portal import selectors as portal_selectors
 from amargah.portal.choices import ReleaseStatus
@@ -156,3 +160,91 @@ def quality_report(code: str, *, version: int | None = None) -> QualityReport:
         formats=[str(f.label) for f in FORMATS.values()],
         additive=additive,
     )
+
+
+def microdata_path(study: Study) -> Path | None:
+    """The study's microdata file, from which public-use files are built.
+
+    ``DISCLOSURE_MICRODATA`` maps a study code to a Parquet file (relative to the demo
+    world); ``None`` when the study has none or the file is missing.
+    """
+    files = getattr(
+        settings,
+        "DISCLOSURE_MICRODATA",
+        {"lfs-1405": "lfs_persons.parquet", "census-1405": "census_persons.parquet"},
+    )
+    name = files.get(study.code)
+    if name is None:
+        return None
+    path = Path(settings.DEMO_WORLD_DIR) / name
+    return path if path.exists() else None
+
+
+def microdata_columns(study: Study) -> list[str]:
+    """The variables of the study's microdata file (empty when it has none)."""
+    path = microdata_path(study)
+    return pq.read_schema(path).names if path is not None else []
+
+
+def public_use_files(study: Study, *, drafts: bool = False) -> list[PublicUseFile]:
+    """The study's public-use files, newest first: the published ones, and with
+    ``drafts`` (for staff) the drafts too."""
+    files = PublicUseFile.objects.filter(study=study)
+    if not drafts:
+        files = files.filter(status=PublicUseFileStatus.PUBLISHED)
+    return list(files.order_by("-version"))
+
+
+def public_use_file(study: Study, version: int, *, drafts: bool = False) -> PublicUseFile:
+    """One public-use file of the study (404 unless published, or ``drafts``)."""
+    files = PublicUseFile.objects.filter(study=study, version=version)
+    if not drafts:
+        files = files.filter(status=PublicUseFileStatus.PUBLISHED)
+    puf = files.first()
+    if puf is None:
+        raise Http404
+    return puf
+
+
+@dataclass(frozen=True)
+class FileVariable:
+    """One variable of a public-use file as its documentation shows it."""
+
+    name: str
+    label: str
+    treatment: list[str]
+
+
+def public_use_file_variables(puf: PublicUseFile, *, lang: str) -> list[FileVariable]:
+    """The file's variables with their labels and what was done to each (its documentation)."""
+    labels = {
+        v.name: (v.label_en if lang == "en" else v.label_fa) for v in puf.study.variables.all()
+    }
+    suppressed = puf.risk.get("after", {}).get("suppressed", {})
+
+    def n(value: float) -> str:
+        return format_number(value, "en" if lang == "en" else "fa")
+
+    out = []
+    for name in puf.columns:
+        treatment: list[str] = []
+        if name in puf.keys:
+            treatment.append(_("key variable"))
+        spec = puf.recodes.get(name)
+        if spec and "map" in spec:
+            pairs = ", ".join(f"{old} → {new}" for old, new in spec["map"].items())
+            treatment.append(_("recoded: %(pairs)s") % {"pairs": pairs})
+        elif spec:
+            width, top = spec["width"], spec.get("top")
+            text = _("in bands of %(width)s, each named by its lower bound") % {"width": n(width)}
+            if top is not None:
+                text += _("; %(top)s and over as %(top)s") % {"top": n(top)}
+            treatment.append(text)
+        if name in puf.top_codes:
+            treatment.append(_("top-coded at %(cap)s") % {"cap": n(puf.top_codes[name])})
+        if suppressed.get(name):
+            treatment.append(
+                _("%(count)s values blanked by local suppression") % {"count": n(suppressed[name])}
+            )
+        out.append(FileVariable(name=name, label=labels.get(name, ""), treatment=treatment))
+    return out

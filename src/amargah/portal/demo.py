@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amargah.demo.tables import DEMO_TABLES
-from amargah.disclosure.services import protect_cube, study_rules_set
+from amargah.disclosure.services import protect_cube, public_use_file_demo, study_rules_set
 from amargah.portal import services
 from amargah.portal.choices import StudyKind, VariableKind
 from amargah.portal.models import StatTable, Study, Variable
@@ -107,6 +107,8 @@ def publish_demo(world: Path, *, now: dt.datetime | None = None) -> int:
         )
         when = now + dt.timedelta(days=days) if days else None
         services.release_create(table=table, cube=protect_cube(cube), scheduled_for=when)
+    # a public-use file of the survey's persons, downloadable from the study's page
+    public_use_file_demo(studies["lfs-1405"])
     return len(TABLES)
 
 

@@ -15,10 +15,18 @@ def api_rate() -> str:
 
 
 def over_limit(request: HttpRequest) -> bool:
-    """Count this request against its address; True when the address is over the limit."""
-    return bool(
-        is_ratelimited(request, group="portal-api", key="ip", rate=api_rate(), increment=True)
-    )
+    """Count this request against its address; True when the address is over the limit.
+
+    A request is counted once, however many times it is asked about (the response
+    cache asks before the view does).
+    """
+    decided: bool | None = getattr(request, "_portal_over_limit", None)
+    if decided is None:
+        decided = bool(
+            is_ratelimited(request, group="portal-api", key="ip", rate=api_rate(), increment=True)
+        )
+        request._portal_over_limit = decided  # type: ignore[attr-defined]
+    return decided
 
 
 def calls_per_window(*, window_seconds: int) -> int:

@@ -22,6 +22,8 @@ from amargah.production.models import (
     Artefact,
     AuditEvent,
     ChecklistTemplate,
+    Contact,
+    Delivery,
     Notification,
     PlanCriterion,
     Project,
@@ -199,9 +201,36 @@ class AgencyPlanAdmin(ReadOnlyAdmin):
     list_filter = ["status", "agency"]
 
 
+class DeliveryInline(admin.TabularInline[Delivery, Notification]):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "address", "status", "attempts", "last_error", "sent_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "subject", "created_at", "emailed_at"]
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["notification", "channel", "address", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+
+
+@admin.register(Contact)
+class ContactAdmin(AuditedAdmin):
+    """Staff record the mobile number that receives a user's production SMS."""
+
+    list_display = ["user", "mobile"]
+    search_fields = ["user__username", "mobile"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(AuditEvent)

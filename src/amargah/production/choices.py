@@ -162,3 +162,16 @@ class ProductionErrorCode(models.TextChoices):
     INVALID_TRANSITION = "invalid_transition", _("Not allowed in this status")
     COMMENT_REQUIRED = "comment_required", _("A comment is required")
     INVALID_INPUT = "invalid_input", _("Invalid provenance input")
+
+
+class DeliveryChannel(models.TextChoices):
+    """Where a notification goes besides the site's own inbox."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed after every retry")

@@ -28,7 +28,14 @@ from amargah.production.choices import (
     ProjectKind,
     TeamRole,
 )
-from amargah.production.models import Agency, AgencyAccount, AgencyPlan, Artefact, Project
+from amargah.production.models import (
+    Agency,
+    AgencyAccount,
+    AgencyPlan,
+    Artefact,
+    Contact,
+    Project,
+)
 
 SAMPLE_FORM = Path(__file__).parent / "samples" / "household_roster.xlsx"
 CENSUS = "census-1405"
@@ -63,9 +70,14 @@ def _user(username: str, first: str, last: str, *permissions: str) -> User:
 
 def _staff() -> Staff:
     office = "work_in_office"
+    officer = _user("demo-supervisor", "مریم", "احمدی", office, "review_plan")
+    manager = _user("demo-manager", "علی", "رضایی", office)
+    # Two demo staff have mobile numbers, so the SMS outbox shows production notices.
+    for user, mobile in ((officer, "09120000101"), (manager, "09120000102")):
+        Contact.objects.get_or_create(user=user, defaults={"mobile": mobile})
     return Staff(
-        officer=_user("demo-supervisor", "مریم", "احمدی", office, "review_plan"),
-        manager=_user("demo-manager", "علی", "رضایی", office),
+        officer=officer,
+        manager=manager,
         methodologist=_user("demo-methodologist", "زهرا", "کریمی", office),
         field_manager=_user("demo-field", "حسین", "محمدی", office),
         processor=_user("demo-processor", "فاطمه", "حسینی", office),

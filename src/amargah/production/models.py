@@ -9,8 +9,10 @@ an approved plan becomes a project. Every change is an ``AuditEvent``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import models
 from django.db.models import F, Q
@@ -22,6 +24,8 @@ from amargah.production.choices import (
     ArtefactKind,
     AuditAction,
     CriterionVerdict,
+    DeliveryChannel,
+    DeliveryStatus,
     ItemState,
     Phase,
     PhaseState,
@@ -261,8 +265,6 @@ class ProjectPhase(models.Model):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
-    # The planned end the team was last reminded of, so a reminder goes out once.
-    reminded_for = models.DateField(_("reminded of the deadline"), null=True, blank=True)
 
     class Meta:
         ordering = ["project", "number"]
@@ -424,8 +426,6 @@ class AgencyPlan(models.Model):
     project = models.OneToOneField(
         Project, on_delete=models.PROTECT, null=True, blank=True, related_name="plan"
     )
-    # The deadline whoever must act was last reminded of, so a reminder goes out once.
-    reminded_for = models.DateField(_("reminded of the deadline"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -542,6 +542,117 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Contact(models.Model):
+    """How the office reaches a user outside the site: the mobile number for short SMS notices.
+
+    E-mail goes to the account's own address; a user without a contact (or with an
+    empty mobile) gets no SMS.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="production_contact"
+    )
+    mobile = models.CharField(
+        _("mobile"),
+        max_length=11,
+        blank=True,
+        help_text=_("Like 09121234567; short notices of production work are sent here by SMS."),
+    )
+
+    class Meta:
+        verbose_name = _("contact details")
+        verbose_name_plural = _("contact details")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.mobile}"
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before the length check: people type Persian digits, spaces, +98.
+        from amargah.core import iranian
+
+        if self.mobile:
+            try:
+                self.mobile = iranian.clean_mobile(self.mobile)
+            except iranian.IdentifierError as error:
+                raise ValidationError(
+                    {"mobile": _("Enter a mobile number with 11 digits that starts with 09.")},
+                    code=str(error.reason),
+                ) from error
+        super().clean_fields(exclude=exclude)
+
+
+class Delivery(models.Model):
+    """One notification on one outside channel (SMS or e-mail): sent, retried or failed.
+
+    Written in the same transaction as the notification, so an acknowledged change
+    never loses its message; the worker sends it after the commit.
+    """
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=5, choices=DeliveryChannel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    text = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-next_attempt_at", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="production_delivery_due")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status}"
+
+
+class DeadlineReminder(models.Model):
+    """That one phase or plan was reminded of its deadline on one day (at most once)."""
+
+    day = models.DateField(_("day"))
+    deadline = models.DateField(_("deadline"))
+    phase = models.ForeignKey(
+        ProjectPhase, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    plan = models.ForeignKey(
+        AgencyPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        ordering = ["-day", "id"]
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        constraints = [
+            # The database, not the caller, guarantees one reminder per item per day,
+            # even when two runs of the task overlap.
+            models.UniqueConstraint(fields=["phase", "day"], name="reminder_phase_once_a_day"),
+            models.UniqueConstraint(fields=["plan", "day"], name="reminder_plan_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(phase__isnull=True, plan__isnull=False)
+                | Q(phase__isnull=False, plan__isnull=True),
+                name="reminder_of_phase_or_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.phase_id or ''}{self.plan_id or ''}"
 
 
 class AuditEvent(models.Model):

@@ -13,19 +13,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.functional import Promise
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from amargah.core.dates import format_date
@@ -55,7 +52,7 @@ from amargah.production.models import (
     AuditEvent,
     ChecklistEntry,
     ChecklistTemplate,
-    Notification,
+    DeadlineReminder,
     PlanCriterion,
     PlanQuestionnaire,
     PlanReview,
@@ -65,6 +62,7 @@ from amargah.production.models import (
     ProjectPhase,
     SignOff,
 )
+from amargah.production.notifications import notify
 from amargah.production.xlsform import XlsformError, XlsformInfo, check_xlsform
 
 UserLike = User | AbstractBaseUser | AnonymousUser
@@ -131,55 +129,6 @@ def _audit(
         },
         reason=reason,
     )
-
-
-def notify(
-    *,
-    recipients: Iterable[User],
-    subject: str | Promise,
-    body: str | Promise,
-    params: Mapping[str, object] | None = None,
-    link: str = "",
-) -> int:
-    """Tell users something: kept in the production outbox, e-mailed when they have an address.
-
-    Messages are written in the office's language (Persian), whoever triggered them.
-    The message is stored in the caller's transaction; the e-mail leaves only after
-    it commits, so a rolled-back change never announces itself.
-    """
-    with translation.override(settings.LANGUAGE_CODE):
-        values = {name: str(value) for name, value in (params or {}).items()}
-        subject_text = str(subject) % values if values else str(subject)
-        body_text = str(body) % values if values else str(body)
-    now = timezone.now()
-    count = 0
-    for recipient in {user.pk: user for user in recipients}.values():
-        note = Notification.objects.create(
-            recipient=recipient,
-            subject=subject_text[:200],
-            body=body_text,
-            link=link,
-            created_at=now,
-        )
-        count += 1
-        if recipient.email:
-            transaction.on_commit(partial(_email, note))
-    return count
-
-
-def _email(note: Notification) -> None:
-    text = note.body
-    if note.link:
-        public = getattr(settings, "DESK_PUBLIC_URL", "").rstrip("/")
-        text = f"{text}\n\n{public}{note.link}"
-    send_mail(
-        note.subject,
-        text,
-        settings.DEFAULT_FROM_EMAIL,
-        [note.recipient.email],
-        fail_silently=True,
-    )
-    Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
 
 
 def record_values(obj: models.Model) -> dict[str, str]:
@@ -736,6 +685,7 @@ def phase_sign_off(*, phase: ProjectPhase, user: User, comment: str = "") -> Sig
         recipients=members,
         subject=_("A phase was signed off: %(project)s"),
         body=_("%(phase)s was signed off; the next phase is open."),
+        sms=_("%(project)s: stage “%(phase)s” signed off."),
         params={"project": phase.project.code, "phase": SLA_WORDING[Phase(phase.phase)]},
         link=reverse("production:project", args=[phase.project.code]),
     )
@@ -895,6 +845,7 @@ def plan_submit(*, user: User, content: PlanContent, questionnaire: File) -> Age
         recipients=_reviewers(),
         subject=_("New statistical plan to review: %(title)s"),
         body=_("%(agency)s submitted a plan. Please decide by %(deadline)s."),
+        sms=_("New plan to review: %(title)s"),
         params={
             "title": plan.title,
             "agency": agency.name_fa,
@@ -946,6 +897,7 @@ def plan_review_start(*, plan: AgencyPlan, user: User) -> PlanReview:
         recipients=_agency_users(plan),
         subject=_("Your plan is under review: %(title)s"),
         body=_("The statistics office has started reviewing your plan."),
+        sms=_("Your plan is under review: %(title)s"),
         params={"title": plan.title},
         link=reverse("production:plan", args=[plan.pk]),
     )
@@ -1057,12 +1009,18 @@ def plan_decide(
         ReviewDecision.APPROVED: _("Your plan is approved and is now a project."),
         ReviewDecision.REJECTED: _("Your plan was rejected; see the reasons."),
     }
+    short_messages = {
+        ReviewDecision.CHANGES_REQUESTED: _("Changes requested to your plan: %(title)s"),
+        ReviewDecision.APPROVED: _("Your plan is approved: %(title)s"),
+        ReviewDecision.REJECTED: _("Your plan was rejected: %(title)s"),
+    }
     if decision == ReviewDecision.APPROVED:
         _plan_to_project(plan=plan, user=user)
     notify(
         recipients=_agency_users(plan),
         subject=_("Decision on your plan: %(title)s"),
         body=messages[decision],
+        sms=short_messages[decision],
         params={"title": plan.title},
         link=reverse("production:plan", args=[plan.pk]),
     )
@@ -1125,6 +1083,7 @@ def plan_resubmit(
         recipients=recipients,
         subject=_("A plan was resubmitted: %(title)s"),
         body=_("The agency answered: %(response)s"),
+        sms=_("A plan was resubmitted: %(title)s"),
         params={"title": plan.title, "response": response.strip()},
         link=reverse("production:plan", args=[plan.pk]),
     )
@@ -1204,67 +1163,112 @@ def _plan_to_project(*, plan: AgencyPlan, user: User) -> Project:
 # Deadlines
 
 
-@transaction.atomic
-def deadline_reminders(*, today: dt.date | None = None) -> int:
-    """Remind whoever must act of a passed deadline, once per deadline; return how many.
+def remind_days_ahead() -> int:
+    """Days before a deadline from which whoever must act is reminded, once a day."""
+    return int(getattr(settings, "PRODUCTION_REMIND_DAYS_AHEAD", 3))
 
-    A plan waiting for the office reminds its reviewer (or every reviewer); a plan
-    waiting for the agency's revision reminds the agency's accounts; an open phase
-    past its planned end reminds the project's manager and the role that signs it off.
+
+def _claim_reminder(
+    *,
+    day: dt.date,
+    deadline: dt.date,
+    phase: ProjectPhase | None = None,
+    plan: AgencyPlan | None = None,
+) -> DeadlineReminder | None:
+    """Record today's reminder of one item, or None when it was already reminded today.
+
+    The unique constraint decides, so two overlapping runs cannot both remind.
+    """
+    try:
+        with transaction.atomic():
+            return DeadlineReminder.objects.create(
+                day=day, deadline=deadline, phase=phase, plan=plan
+            )
+    except IntegrityError:
+        return None
+
+
+def deadline_reminders(*, today: dt.date | None = None) -> int:
+    """Remind whoever must act of a near or passed deadline, once per item per day.
+
+    "Near" is within ``remind_days_ahead()`` days. A plan waiting for the office
+    reminds its reviewer (or every reviewer); a plan waiting for the agency's revision
+    reminds the agency's accounts; an open phase near or past its planned end reminds
+    the project's manager and the role that signs it off. Each item is reminded in its
+    own transaction with its notifications. Returns how many people were reminded.
     """
     today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=remind_days_ahead())
     sent = 0
     waiting = [*PLAN_WAITING_FOR_OFFICE, PlanStatus.CHANGES_REQUESTED]
     plans = (
-        # Lock the plans only: PostgreSQL cannot lock the nullable side of the reviewer join.
-        AgencyPlan.objects.select_for_update(of=("self",))
-        .filter(status__in=waiting, deadline__lt=today)
+        AgencyPlan.objects.filter(status__in=waiting, deadline__lte=horizon)
         .select_related("agency", "reviewer")
+        .order_by("deadline", "pk")
     )
     for plan in plans:
-        if plan.reminded_for == plan.deadline:
-            continue
-        if plan.status == PlanStatus.CHANGES_REQUESTED:
-            recipients = _agency_users(plan)
-        else:
-            recipients = [plan.reviewer] if plan.reviewer is not None else _reviewers()
-        sent += notify(
-            recipients=recipients,
-            subject=_("Deadline passed: %(title)s"),
-            body=_("The deadline of %(deadline)s has passed and the plan is still %(status)s."),
-            params={
-                "title": plan.title,
-                "deadline": format_date(plan.deadline, settings.LANGUAGE_CODE)
-                if plan.deadline
-                else "",
-                "status": PlanStatus(plan.status).label,
-            },
-            link=reverse("production:plan", args=[plan.pk]),
-        )
-        plan.reminded_for = plan.deadline
-        plan.save(update_fields=["reminded_for"])
+        deadline = plan.deadline or today  # the filter leaves no plan without one
+        with transaction.atomic():
+            reminder = _claim_reminder(day=today, deadline=deadline, plan=plan)
+            if reminder is None:
+                continue
+            if plan.status == PlanStatus.CHANGES_REQUESTED:
+                recipients = _agency_users(plan)
+            else:
+                recipients = [plan.reviewer] if plan.reviewer is not None else _reviewers()
+            passed = deadline < today
+            reminder.recipients = notify(
+                recipients=recipients,
+                subject=_("Deadline passed: %(title)s")
+                if passed
+                else _("Deadline near: %(title)s"),
+                body=_("The deadline of %(deadline)s has passed and the plan is still %(status)s.")
+                if passed
+                else _("The deadline of %(deadline)s is near and the plan is still %(status)s."),
+                sms=_("Deadline passed: %(title)s")
+                if passed
+                else _("Deadline %(deadline)s: %(title)s"),
+                params={
+                    "title": plan.title,
+                    "deadline": format_date(deadline, settings.LANGUAGE_CODE),
+                    "status": PlanStatus(plan.status).label,
+                },
+                link=reverse("production:plan", args=[plan.pk]),
+            )
+            reminder.save(update_fields=["recipients"])
+            sent += reminder.recipients
     phases = (
-        ProjectPhase.objects.select_for_update()
-        .filter(state=PhaseState.OPEN, planned_end__lt=today)
+        ProjectPhase.objects.filter(state=PhaseState.OPEN, planned_end__lte=horizon)
         .select_related("project")
+        .order_by("planned_end", "pk")
     )
     for phase in phases:
-        if phase.reminded_for == phase.planned_end:
-            continue
-        members = phase.project.members.filter(
-            role__in=[TeamRole.PROJECT_MANAGER, phase.signoff_role]
-        ).select_related("user")
-        sent += notify(
-            recipients=[member.user for member in members],
-            subject=_("Stage overdue: %(project)s"),
-            body=_("%(phase)s was planned to end on %(deadline)s and is not signed off yet."),
-            params={
-                "project": phase.project.code,
-                "phase": SLA_WORDING[Phase(phase.phase)],
-                "deadline": format_date(phase.planned_end, settings.LANGUAGE_CODE),
-            },
-            link=reverse("production:project", args=[phase.project.code]),
-        )
-        phase.reminded_for = phase.planned_end
-        phase.save(update_fields=["reminded_for"])
+        with transaction.atomic():
+            reminder = _claim_reminder(day=today, deadline=phase.planned_end, phase=phase)
+            if reminder is None:
+                continue
+            members = phase.project.members.filter(
+                role__in=[TeamRole.PROJECT_MANAGER, phase.signoff_role]
+            ).select_related("user")
+            passed = phase.planned_end < today
+            reminder.recipients = notify(
+                recipients=[member.user for member in members],
+                subject=_("Stage overdue: %(project)s")
+                if passed
+                else _("Stage due soon: %(project)s"),
+                body=_("%(phase)s was planned to end on %(deadline)s and is not signed off yet.")
+                if passed
+                else _("%(phase)s is planned to end on %(deadline)s and is not signed off yet."),
+                sms=_("Stage overdue: %(project)s, %(phase)s")
+                if passed
+                else _("Stage due %(deadline)s: %(project)s, %(phase)s"),
+                params={
+                    "project": phase.project.code,
+                    "phase": SLA_WORDING[Phase(phase.phase)],
+                    "deadline": format_date(phase.planned_end, settings.LANGUAGE_CODE),
+                },
+                link=reverse("production:project", args=[phase.project.code]),
+            )
+            reminder.save(update_fields=["recipients"])
+            sent += reminder.recipients
     return sent

@@ -1,13 +1,97 @@
-"""Background work of statistical production (django-tasks), idempotent."""
+"""Background work of statistical production (django-tasks); every task is idempotent.
+
+``send_delivery`` sends one SMS or e-mail of a notification (retried with growing
+delays); ``remind_deadlines`` runs once a day at ``PRODUCTION_REMINDER_TIME`` and queues
+its own next run, so no outside timer is needed once the worker has started it
+(``amargah serve`` does; ``remind_production_deadlines --schedule`` does it by hand).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
-from amargah.production import services
+from amargah.production import notifications, services
+
+
+def _in_database(some_task: Any) -> bool:
+    """Whether the task queue lives in the application's database (django-tasks-db)."""
+    return type(some_task.get_backend()).__module__.startswith("django_tasks_db")
+
+
+def enqueue_after_commit(some_task: Any, *args: int, when: dt.datetime | None = None) -> bool:
+    """Queue ``some_task`` so that the worker sees it only once the current transaction commits.
+
+    A queue in the same database is written inside the transaction (the task and the
+    rows it sends commit together, with no window in which a crash loses the send);
+    any other backend is called after the commit. A deferred task (``when``) needs a
+    backend that can defer; without one the daily run's sweep retries. True when queued
+    (or will be at the commit).
+    """
+    backend = some_task.get_backend()
+    if when is not None and not backend.supports_defer:
+        return False
+    scheduled = some_task.using(run_after=max(when, timezone.now())) if when else some_task
+    if _in_database(some_task):
+        scheduled.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: scheduled.enqueue(*args), robust=True)
+    return True
+
+
+@task()
+def send_delivery(delivery_id: int) -> str:
+    """Send one SMS or e-mail of a notification; a failure is recorded and retried later."""
+    return notifications.delivery_send(delivery_id=delivery_id)
 
 
 @task()
 def remind_deadlines() -> int:
-    """Send the reminders of passed deadlines; each deadline is reminded once."""
-    return services.deadline_reminders()
+    """Remind of approaching and passed deadlines (once per item per day), retry due sends,
+    and queue tomorrow's run; return how many people were reminded."""
+    try:
+        sent = services.deadline_reminders()
+        notifications.deliveries_send_due()
+    finally:
+        # Even a failed run keeps the chain going: tomorrow's run is queued regardless.
+        reminders_schedule()
+    return sent
+
+
+def next_reminder_at(now: dt.datetime | None = None) -> dt.datetime:
+    """The next ``PRODUCTION_REMINDER_TIME`` (local "HH:MM", default 08:00) after ``now``."""
+    now = timezone.localtime(now or timezone.now())
+    time_of_day = getattr(settings, "PRODUCTION_REMINDER_TIME", "08:00")
+    hour, minute = (int(part) for part in time_of_day.split(":"))
+    candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if candidate <= now:
+        # Build the next day's time from its date, so a DST change keeps the hour.
+        tomorrow = now.date() + dt.timedelta(days=1)
+        candidate = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(hour, minute)))
+    return candidate
+
+
+def reminders_schedule(*, when: dt.datetime | None = None) -> bool:
+    """Queue the next daily reminder run unless one is already waiting; True when queued.
+
+    Only a backend that can defer work keeps the chain going (the immediate backend
+    of the tests would otherwise recurse).
+    """
+    if not remind_deadlines.get_backend().supports_defer:
+        return False
+    if _in_database(remind_deadlines):
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(
+            task_path=remind_deadlines.module_path, status=TaskResultStatus.READY
+        ).exists()
+        if waiting:
+            return False
+    remind_deadlines.using(run_after=when or next_reminder_at()).enqueue()
+    return True

@@ -23,6 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from amargah.stats.design import Design
+from amargah.stats.engine import Engine
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.quantiles import QuantileRule
 from amargah.stats.results import Estimate, Estimates
@@ -74,6 +75,35 @@ class QuantileRuleOption(StrEnum):
 
     math = "math"
     school = "school"
+
+
+class EngineOption(StrEnum):
+    """Where the passes over the rows run."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _engine(engine: EngineOption, spark_master: str) -> Engine | None:
+    """The engine asked for: None (the embedded DuckDB) or Spark on ``spark_master``."""
+    if engine is EngineOption.duckdb:
+        return None
+    from amargah.stats.spark import SparkEngine, SparkUnavailableError, spark_session
+
+    try:
+        return SparkEngine(spark_session(spark_master))
+    except (SparkUnavailableError, ValueError) as error:
+        raise SurveyInputError(str(error)) from None
+
+
+EngineArgument = Annotated[
+    EngineOption,
+    typer.Option(help="Engine: the embedded DuckDB, or Apache Spark (needs pyspark >= 4)."),
+]
+SparkMasterArgument = Annotated[
+    str,
+    typer.Option(help="With --engine spark: local[N] (N cores here) or sc://host:port (Connect)."),
+]
 
 
 class LonelyPSUOption(StrEnum):
@@ -187,6 +217,8 @@ def estimate(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.json,
+    engine: EngineArgument = EngineOption.duckdb,
+    spark_master: SparkMasterArgument = "local[1]",
 ) -> None:
     """Estimate totals, means, ratios, proportions and quantiles with standard errors."""
     requests = _requests(
@@ -224,25 +256,10 @@ def estimate(
                 fpc=fpc,
                 nest=nest,
                 lonely_psu=lonely_psu.value,
+                engine=_engine(engine, spark_master),
             )
-            if poststratify is not None:
-                if replicates is not None:
-                    raise SurveyInputError("--poststratify with --replicates is not available yet")
-                design = _poststratified(design, poststratify)
-            if rake:
-                if replicates is not None:
-                    raise SurveyInputError("--rake with --replicates is not available yet")
-                design = design.rake(
-                    [_margin(argument, "--rake") for argument in rake],
-                    epsilon=rake_epsilon,
-                    maxit=rake_maxit,
-                )
-            if calibrate is not None:
-                if replicates is not None:
-                    raise SurveyInputError("--calibrate with --replicates is not available yet")
-                design = _calibrated(design, calibrate, totals, calfun)
-            elif totals is not None:
-                raise SurveyInputError("--totals needs --calibrate")
+            # replicates first, then the weighting steps: each step re-weights every
+            # replicate too (R: postStratify/rake of an as.svrepdesign design)
             if replicates is not None:
                 design = design.replicate(
                     replicates.value,
@@ -253,6 +270,18 @@ def estimate(
                 )
             elif mse or replicates_count is not None or seed is not None:
                 raise SurveyInputError("--mse, --replicates-count and --seed need --replicates")
+            if poststratify is not None:
+                design = _poststratified(design, poststratify)
+            if rake:
+                design = design.rake(
+                    [_margin(argument, "--rake") for argument in rake],
+                    epsilon=rake_epsilon,
+                    maxit=rake_maxit,
+                )
+            if calibrate is not None:
+                design = _calibrated(design, calibrate, totals, calfun)
+            elif totals is not None:
+                raise SurveyInputError("--totals needs --calibrate")
             progress.advance(task)
             results = Estimates()
             for statistic, argument in requests:
@@ -430,12 +459,21 @@ def tabulate(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.json,
+    engine: EngineArgument = EngineOption.duckdb,
+    spark_master: SparkMasterArgument = "local[1]",
 ) -> None:
     """Cross-tabulate counts (and weighted counts) with all margins, in one pass."""
     from amargah.stats.tabulation import cross_tabulate
 
     try:
-        table = cross_tabulate(data, by, weights=weights, where=where, margins=margins.value)
+        table = cross_tabulate(
+            data,
+            by,
+            weights=weights,
+            where=where,
+            margins=margins.value,
+            engine=_engine(engine, spark_master),
+        )
     except SurveyInputError as error:
         typer.echo(f"amargah tabulate: error: {error}", err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None

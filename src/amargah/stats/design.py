@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
@@ -327,7 +327,12 @@ class Design:
         return quoted_column(self._engine_names[name])
 
     def number(self, name: str) -> exp.Expr:
-        """``CAST(column AS DOUBLE)``: sums of products must not overflow integers."""
+        """``CAST(column AS DOUBLE)``: sums of products must not overflow integers.
+
+        A column that is already a double is used as it is (the cast costs a copy).
+        """
+        if name != ROW_COLUMN and pa.types.is_float64(self.data_type(name)):
+            return self.column(name)
         return exp.cast(self.column(name), exp.DataType.build("double"))
 
     def require_column(self, column: str) -> None:
@@ -946,13 +951,10 @@ class Design:
         for j, column in enumerate(self._fpc):
             fpc_bounds.append(exp.func("min", self.number(column)).as_(f"fmin{j}"))
             fpc_bounds.append(exp.func("max", self.number(column)).as_(f"fmax{j}"))
+        # COUNT of a CASE without ELSE: cheaper than summing ones and zeros, and a
+        # 64-bit integer in every engine
         counts = [
-            exp.cast(
-                exp.func(
-                    "sum", exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
-                ),
-                exp.DataType.build("bigint"),
-            ).as_(f"check{i}")
+            exp.func("count", exp.Case().when(cond, exp.Literal.number(1))).as_(f"check{i}")
             for i, (_, cond, _) in enumerate(checks)
         ]
         query = (
@@ -1296,8 +1298,52 @@ class ReplicateDesign(Design):
         *,
         partial: bool = False,
     ) -> Design:
-        """Not available on replicate designs yet: raises `SurveyInputError`."""
-        raise SurveyInputError("post-stratification of replicate designs is not available yet")
+        """A post-stratified replicate design (R's ``postStratify`` of a svrep design).
+
+        The full-sample weights are post-stratified as by `Design.poststratify`, and
+        every replicate's weights are rescaled to the same population sizes, so the
+        replicate variance accounts for the post-stratification.
+        """
+        from amargah.stats.estimation.replication import poststratum_ratio
+        from amargah.stats.weighting.poststratify import poststratify
+
+        if self._scheme.columns:
+            raise SurveyInputError(
+                "post-stratification of replicate weights given as columns is not available; "
+                "post-stratify the design, then make its replicates"
+            )
+        if self._scheme.poststratum_ratio is not None:
+            raise SurveyInputError("the design is already post-stratified")
+        base = poststratify(self, strata, population, partial=partial)
+        scheme = replace(self._scheme, poststratum_ratio=poststratum_ratio(base, self._scheme))
+        return ReplicateDesign(base, scheme)
+
+    def rake(
+        self,
+        margins: Sequence[tuple[str | Sequence[str], pa.Table | Mapping[Any, float]]],
+        *,
+        epsilon: float = 1.0,
+        maxit: int = 10,
+    ) -> Design:
+        """A raked replicate design (R's ``rake`` of a svrep design).
+
+        The full-sample weights are raked as by `Design.rake`; every replicate's
+        weights are raked to the same margins with as many sweeps, so the replicate
+        variance accounts for the raking.
+        """
+        from amargah.stats.estimation.replication import poststratum_ratio
+        from amargah.stats.weighting.rake import rake
+
+        if self._scheme.columns:
+            raise SurveyInputError(
+                "raking of replicate weights given as columns is not available; "
+                "rake the design, then make its replicates"
+            )
+        if self._scheme.poststratum_ratio is not None:
+            raise SurveyInputError("the design is already post-stratified or raked")
+        base = rake(self, margins, epsilon=epsilon, maxit=maxit)
+        scheme = replace(self._scheme, poststratum_ratio=poststratum_ratio(base, self._scheme))
+        return ReplicateDesign(base, scheme)
 
     def calibrate(
         self,
@@ -1308,8 +1354,22 @@ class ReplicateDesign(Design):
         maxit: int = 50,
         epsilon: float = 1e-10,
     ) -> Design:
-        """Not available on replicate designs yet: raises `SurveyInputError`."""
-        raise SurveyInputError("calibration of replicate designs is not available yet")
+        """A linearly calibrated replicate design (R's ``calibrate`` of a svrep design).
+
+        The full-sample weights are calibrated as by `Design.calibrate`, and every
+        replicate's weights are calibrated to the same totals, so the replicate
+        variance accounts for the calibration. Only ``calfun="linear"``.
+        """
+        from amargah.stats.weighting.calibrate import calibrate
+
+        if self._scheme.columns:
+            raise SurveyInputError(
+                "calibration of replicate weights given as columns is not available; "
+                "calibrate the design, then make its replicates"
+            )
+        if self._scheme.poststratum_ratio is not None:
+            raise SurveyInputError("the design is already post-stratified or raked")
+        return calibrate(self, formula, totals, calfun=calfun, maxit=maxit, epsilon=epsilon)
 
     def replicate(
         self,

@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from amargah.status import services
-from amargah.status.choices import IncidentStatus
+from amargah.status import services, subscriptions
+from amargah.status.choices import AnnouncementKind, IncidentStatus
 from amargah.status.models import (
     CharterTermination,
     CharterVersion,
@@ -20,7 +20,9 @@ from amargah.status.models import (
     Incident,
     IncidentUpdate,
     Maintenance,
+    Notice,
     ProbeResult,
+    Subscriber,
 )
 
 
@@ -70,11 +72,21 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
                     message_fa=update.message_fa,
                     message_en=update.message_en,
                     user=request.user,  # type: ignore[arg-type]
+                    # A new incident's first message goes out with the incident itself.
+                    announce=change,
                 )
             else:
                 update.save()
         for removed in formset.deleted_objects:
             removed.delete()
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:
+            # After the components and the first message are saved, so the notice has them.
+            subscriptions.announce(kind=AnnouncementKind.INCIDENT, incident=form.instance)
 
 
 @admin.register(Maintenance)
@@ -90,6 +102,13 @@ class MaintenanceAdmin(admin.ModelAdmin[Maintenance]):
             obj.announced_at = timezone.now()
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:
+            subscriptions.announce(kind=AnnouncementKind.MAINTENANCE, maintenance=form.instance)
 
 
 @admin.register(ProbeResult)
@@ -139,3 +158,27 @@ class CharterTerminationAdmin(admin.ModelAdmin[CharterTermination]):
         if not change:
             obj.announced_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+
+class SubscriberRecordAdmin(admin.ModelAdmin[Any]):
+    """Shown to staff, never written here: subscribers change only through their own links."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(SubscriberRecordAdmin):
+    list_display = ["channel", "address", "state", "language", "created_at", "confirmed_at"]
+    list_filter = ["state", "channel", "language"]
+    search_fields = ["address"]
+    exclude = ["confirm_token", "unsubscribe_token", "code_hash"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(SubscriberRecordAdmin):
+    list_display = ["subscriber", "announcement", "status", "attempts", "sent_at"]
+    list_filter = ["status"]

@@ -44,3 +44,31 @@ DOWNTIME_WEIGHT = {
 }
 
 STATUS_RANK = {status: rank for rank, status in enumerate(ComponentStatus)}
+
+
+class SubscriberChannel(models.TextChoices):
+    """How a subscriber hears of announcements."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS to a mobile number")
+
+
+class SubscriberState(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    ACTIVE = "active", _("Subscribed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+class AnnouncementKind(models.TextChoices):
+    """What staff posted that subscribers hear of."""
+
+    INCIDENT = "incident", _("New incident")
+    UPDATE = "update", _("Incident update")
+    MAINTENANCE = "maintenance", _("Planned maintenance")
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed after every retry")
+    CANCELLED = "cancelled", _("Not sent: unsubscribed")

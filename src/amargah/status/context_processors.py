@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from amargah.status.selectors import announcements
+from amargah.status.selectors import banner_announcements
 
 
 def banner(request: HttpRequest) -> dict[str, object]:
     """What to announce at the top of every page."""
-    return {"announcements": announcements()}
+    return {"announcements": banner_announcements()}

@@ -11,7 +11,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from amargah.status.choices import Impact, IncidentStatus
+from amargah.status.choices import (
+    AnnouncementKind,
+    Impact,
+    IncidentStatus,
+    NoticeStatus,
+    SubscriberChannel,
+    SubscriberState,
+)
 
 
 class Component(models.Model):
@@ -202,3 +209,92 @@ class CharterTermination(models.Model):
                 },
                 code="notice_too_short",
             )
+
+
+class Subscriber(models.Model):
+    """A person (no account) who hears of incidents and maintenance by e-mail or SMS.
+
+    Double opt-in: a subscription counts only after the code sent to the address is
+    entered; every message carries the link that ends it.
+    """
+
+    channel = models.CharField(_("channel"), max_length=5, choices=SubscriberChannel.choices)
+    # An e-mail address in lower case, or a mobile number as 09XXXXXXXXX.
+    address = models.CharField(_("address"), max_length=254)
+    language = models.CharField(_("language"), max_length=5, default="fa")
+    state = models.CharField(
+        _("state"), max_length=15, choices=SubscriberState.choices, default=SubscriberState.PENDING
+    )
+    # In the address of the confirmation page (given to whoever filled the form).
+    confirm_token = models.CharField(max_length=64, unique=True)
+    # In every message, so only the address's owner can end the subscription.
+    unsubscribe_token = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_tries = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("status subscriber")
+        verbose_name_plural = _("status subscribers")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="subscriber_address_once")
+        ]
+        indexes = [models.Index(fields=["state"], name="status_subscriber_state")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.state}"
+
+
+class Announcement(models.Model):
+    """One incident, update or maintenance window that subscribers are told of."""
+
+    kind = models.CharField(_("kind"), max_length=15, choices=AnnouncementKind.choices)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, null=True, blank=True)
+    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, null=True, blank=True)
+    maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("announcement to subscribers")
+        verbose_name_plural = _("announcements to subscribers")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Notice(models.Model):
+    """One message to one subscriber: an announcement, or the confirmation code."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="notices")
+    # Empty for the confirmation message.
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    text = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-next_attempt_at", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="status_notice_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "announcement"], name="notice_once_per_announcement"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} {self.status}"

@@ -7,6 +7,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -101,8 +104,43 @@ def open_incidents() -> QuerySet[Incident]:
     )
 
 
-def announcements(now: dt.datetime | None = None) -> Announcements:
-    """Open incidents, maintenance under way or due within 48 hours, a termination notice."""
+BANNER_CACHE_KEY = "amargah:status:banner"
+
+
+def banner_announcements() -> Announcements:
+    """What the banner says, kept in the shared cache for ``STATUS_BANNER_CACHE_SECONDS``.
+
+    Every page shows the banner, so its three queries would be paid on every request;
+    saving or deleting an incident, an update, a maintenance window or a termination
+    notice forgets the cached banner (see ``forget_banner``), and the time limit bounds
+    how late a maintenance window enters its 48-hour notice.
+    """
+    seconds = settings.STATUS_BANNER_CACHE_SECONDS
+    if seconds <= 0:
+        return announcements()
+    cached = cache.get(BANNER_CACHE_KEY)
+    if not isinstance(cached, Announcements):
+        cached = announcements(prefetch=False)
+        cache.set(BANNER_CACHE_KEY, cached, seconds)
+    return cached
+
+
+def forget_banner(**_: object) -> None:
+    """Drop the cached banner now and again when the current transaction commits.
+
+    Now, so that this process sees the change at once; after the commit, because another
+    request may have cached the old banner between this call and the commit.
+    """
+    cache.delete(BANNER_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+
+
+def announcements(now: dt.datetime | None = None, *, prefetch: bool = True) -> Announcements:
+    """Open incidents, maintenance under way or due within 48 hours, a termination notice.
+
+    ``prefetch=False`` leaves out the incidents' components and updates (the banner shows
+    neither).
+    """
     now = now or timezone.now()
     maintenance = list(
         Maintenance.objects.filter(
@@ -116,7 +154,12 @@ def announcements(now: dt.datetime | None = None) -> Announcements:
         .order_by("effective_on")
         .first()
     )
-    return Announcements(list(open_incidents()), maintenance, termination)
+    incidents = (
+        open_incidents()
+        if prefetch
+        else Incident.objects.exclude(status=IncidentStatus.RESOLVED).order_by("-started_at")
+    )
+    return Announcements(list(incidents), maintenance, termination)
 
 
 def _minute_index(moment: dt.datetime, start: dt.datetime, size: int) -> int:

@@ -17,7 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from amargah.status.choices import Impact, IncidentStatus
+from amargah.status import subscriptions
+from amargah.status.choices import AnnouncementKind, Impact, IncidentStatus
 from amargah.status.models import (
     CharterTermination,
     CharterVersion,
@@ -66,6 +67,7 @@ def incident_open(
         posted_at=now,
         posted_by=user,
     )
+    subscriptions.announce(kind=AnnouncementKind.INCIDENT, incident=incident)
     return incident
 
 
@@ -78,8 +80,13 @@ def incident_update(
     message_en: str,
     user: User | None,
     at: dt.datetime | None = None,
+    announce: bool = True,
 ) -> IncidentUpdate:
-    """Post a message on an incident's timeline; resolving it ends the incident."""
+    """Post a message on an incident's timeline; resolving it ends the incident.
+
+    Subscribers hear of it unless ``announce`` is false (the first message of an
+    incident is part of the incident's own announcement).
+    """
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status == IncidentStatus.RESOLVED:
         raise ValidationError(_("This incident is already resolved."), code="resolved")
@@ -88,7 +95,7 @@ def incident_update(
     if status == IncidentStatus.RESOLVED:
         incident.resolved_at = max(now, incident.started_at)
     incident.save(update_fields=["status", "resolved_at"])
-    return IncidentUpdate.objects.create(
+    update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
         message_fa=message_fa,
@@ -96,6 +103,9 @@ def incident_update(
         posted_at=now,
         posted_by=user,
     )
+    if announce:
+        subscriptions.announce(kind=AnnouncementKind.UPDATE, update=update)
+    return update
 
 
 @transaction.atomic
@@ -124,6 +134,7 @@ def maintenance_schedule(
         created_by=user,
     )
     window.components.set(list(components))
+    subscriptions.announce(kind=AnnouncementKind.MAINTENANCE, maintenance=window)
     return window
 
 

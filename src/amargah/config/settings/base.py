@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Published tables and API documents for anonymous visitors, before any rendering.
+    "amargah.portal.response_cache.ResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "amargah.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +169,16 @@ PORTAL_PUBLICATION_CHECKS = ["amargah.disclosure.services.publication_problems"]
 # The static status snapshot, rewritten after every probe, for the web server to serve
 # when the application is down.
 STATUS_SNAPSHOT_DIR = Path(env.env_str("STATUS_SNAPSHOT_DIR", str(DATA_DIR / "status-snapshot")))
+# Status announcements: subscription requests per visitor address.
+STATUS_RATE_SUBSCRIBE = env.env_str("STATUS_RATE_SUBSCRIBE", "10/h")
+# The banner on every page is read from the shared cache for this long (seconds); saving
+# an announcement forgets it at once.
+STATUS_BANNER_CACHE_SECONDS = 30
+# Statistical production: the daily deadline reminder runs at this local time and reminds
+# from this many days before a deadline; a failed SMS or e-mail is tried this many times.
+PRODUCTION_REMINDER_TIME = env.env_str("PRODUCTION_REMINDER_TIME", "08:00")
+PRODUCTION_REMIND_DAYS_AHEAD = int(env.env_str("PRODUCTION_REMIND_DAYS_AHEAD", "3"))
+PRODUCTION_NOTIFY_MAX_ATTEMPTS = 6
 
 # Service desk
 # Rate limits count in the default cache, which every worker shares (the database
@@ -215,5 +227,19 @@ DESK_PUBLIC_URL = env.env_str("DESK_PUBLIC_URL", "http://127.0.0.1:8000")
 DESK_WORKING_WEEKDAYS = (5, 6, 0, 1, 2)
 DESK_WORKDAY_OPENS = env.env_str("DESK_WORKDAY_OPENS", "07:30")
 DESK_WORKDAY_CLOSES = env.env_str("DESK_WORKDAY_CLOSES", "14:30")
-# The image CAPTCHA on public forms; a load test on loopback turns it off.
+# The image CAPTCHA on public forms (0 turns it off altogether). It is adaptive: asked
+# only of a client address that sent more than DESK_CAPTCHA_AFTER forms in its period
+# ("0/h": always), or whose form looked automated (honeypot filled, sent too fast), for
+# DESK_CAPTCHA_SUSPECT_SECONDS. Behind a proxy set RATELIMIT_IP_META_KEY, or every
+# visitor shares the proxy's address and counter.
 DESK_CAPTCHA = env.env_bool("DESK_CAPTCHA", default=True)
+DESK_CAPTCHA_AFTER = env.env_str("DESK_CAPTCHA_AFTER", "3/h")
+DESK_CAPTCHA_SUSPECT_SECONDS = int(env.env_str("DESK_CAPTCHA_SUSPECT_SECONDS", "3600"))
+# The most SMS segments a desk text may take. Persian texts travel as UCS-2: 70
+# characters in one segment, 67 per segment beyond; texts without a link fit one, the
+# survey link needs a second (tests/desk/test_desk_sms.py checks every text).
+DESK_SMS_MAX_SEGMENTS = int(env.env_str("DESK_SMS_MAX_SEGMENTS", "2"))
+# Concluded tickets keep the requester's personal data this many days after closing;
+# then a daily task (or `manage desk_anonymise` from a timer) erases it and the free
+# texts, keeping what the performance page counts.
+DESK_RETENTION_DAYS = int(env.env_str("DESK_RETENTION_DAYS", "730"))

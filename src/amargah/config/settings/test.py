@@ -3,6 +3,9 @@
 from amargah.config.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+# Tests share one cache across cases whose database is rolled back; the banner is read
+# fresh (the test of its cache turns it on).
+STATUS_BANNER_CACHE_SECONDS = 0
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # Tests never write into the working data directory.

@@ -198,7 +198,8 @@ class PerturbedTable:
 
     ``table`` has a column per variable (null where the row is a margin over it),
     ``margin`` (the variables summed over, comma-separated), ``count`` (the published,
-    perturbed count) and ``cell_key``. The original counts are not kept.
+    perturbed count) and ``cell_key``; with ``keep_original``, also ``original`` (the
+    true count, for the office's own checks: never publish it).
     """
 
     variables: tuple[str, ...]
@@ -216,13 +217,21 @@ def perturbed_crosstab(
     table: PTable,
     where: Condition | None = None,
     engine: Engine | None = None,
+    keep_original: bool = False,
+    count: str | None = None,
 ) -> PerturbedTable:
     """Cross-tabulate ``data`` by ``by`` (all margins) and perturb every count.
 
     One pass over the records counts them and sums their integer record keys per
     inner cell; a ``GROUP BY CUBE`` over those cells adds the margins (counts and
     integer key sums add up exactly), and the perturbation is looked up in numpy on
-    the small result.
+    the small result. ``keep_original`` adds the true counts (column ``original``), which
+    the publication gate needs to check a table against its perturbed values.
+
+    ``data`` may also be the census already aggregated by `aggregate_keys` at a finer
+    level (every variable of ``by`` among its own): then ``count`` names its column of
+    record counts and ``record_key`` its column of key sums, and the table is exactly
+    the one the records give, noise included, at a fraction of the cost.
     """
     engine = engine if engine is not None else default_engine()
     variables = domain_columns(by)
@@ -230,34 +239,22 @@ def perturbed_crosstab(
         raise SurveyInputError("give at least one variable to tabulate by")
     source, _, names = register_data(engine, data)
     try:
-        for column in [*variables, record_key]:
+        for column in [*variables, record_key, *([count] if count else [])]:
             if column not in names:
                 raise SurveyInputError("no such column in the data", column=column)
         columns = [quoted_column(names[v]) for v in variables]
-        key_type = engine.schema(source).field(names[record_key]).type
-        if pa.types.is_integer(key_type):
-            # Integer record keys (as R cellKey and ABS draw them) are used as they are:
-            # their low 32 bits are the key.
-            key_int = exp.cast(quoted_column(names[record_key]), exp.DataType.build("bigint"))
-        elif pa.types.is_floating(key_type):
-            key = exp.func(
-                "floor",
-                exp.Mul(
-                    this=exp.cast(quoted_column(names[record_key]), exp.DataType.build("double")),
-                    expression=exp.Literal.number(int(_KEY_SCALE)),
-                ),
-            )
-            key_int = exp.cast(key, exp.DataType.build("bigint"))
-        else:
-            raise SurveyInputError(
-                "record keys must be numbers in [0, 1) or integers", column=record_key
-            )
+        key_int = _integer_key(engine, source, names, record_key, summed=count is not None)
         bigint = exp.DataType.build("bigint")
         # One pass over the records gives each inner cell its count and key sum; the
         # margins are then summed from those few cells (integer key sums add up
         # exactly), which is far cheaper than a CUBE over every record.
         inner_selections: list[exp.Expr] = [c.copy().as_(f"v{i}") for i, c in enumerate(columns)]
-        inner_selections.append(exp.func("count", exp.Star()).as_("n"))
+        records = (
+            exp.func("count", exp.Star())
+            if count is None
+            else exp.cast(exp.func("sum", quoted_column(names[count])), bigint)
+        )
+        inner_selections.append(records.as_("n"))
         inner_selections.append(exp.cast(exp.func("sum", key_int), bigint).as_("k"))
         inner = exp.select(*inner_selections).from_(exp.to_table(source))
         if where is not None:
@@ -296,6 +293,7 @@ def perturbed_crosstab(
             "margin": pa.array(margin, type=pa.string()),
             "count": pa.array(published, type=pa.int64()),
             "cell_key": pa.array(keys, type=pa.float64()),
+            **({"original": pa.array(counts, type=pa.int64())} if keep_original else {}),
         }
     )
     # sorted like `cross_tabulate`: inner cells first, then margins, by level
@@ -307,6 +305,84 @@ def perturbed_crosstab(
     return PerturbedTable(tuple(variables), out.drop_columns([sort_column]))
 
 
+def _integer_key(
+    engine: Engine, source: str, names: dict[str, str], record_key: str, *, summed: bool
+) -> exp.Expr:
+    """The record key as an integer of `KEY_BITS` bits, as an SQL expression."""
+    key_type = engine.schema(source).field(names[record_key]).type
+    column = quoted_column(names[record_key])
+    bigint = exp.DataType.build("bigint")
+    if pa.types.is_integer(key_type):
+        # Integer record keys (as R cellKey and ABS draw them) are used as they are:
+        # their low 32 bits are the key. Key sums of an aggregate are integers too.
+        return exp.cast(column, bigint)
+    if pa.types.is_floating(key_type) and not summed:
+        key = exp.func(
+            "floor",
+            exp.Mul(
+                this=exp.cast(column, exp.DataType.build("double")),
+                expression=exp.Literal.number(int(_KEY_SCALE)),
+            ),
+        )
+        return exp.cast(key, bigint)
+    if summed:
+        raise SurveyInputError("key sums of an aggregate must be integers", column=record_key)
+    raise SurveyInputError("record keys must be numbers in [0, 1) or integers", column=record_key)
+
+
+# Columns of an aggregate made by `aggregate_keys`.
+RECORDS = "records"
+KEY_SUM = "key_sum"
+
+
+def aggregate_keys(
+    data: DataSource,
+    by: str | Sequence[str],
+    *,
+    record_key: str,
+    engine: Engine | None = None,
+) -> pa.Table:
+    """The records aggregated at the finest level of ``by``: one row per combination
+    that occurs, with its number of records (column `RECORDS`) and the sum of their
+    integer record keys modulo ``2**KEY_BITS`` (column `KEY_SUM`).
+
+    A census read once this way answers every table of these variables through
+    ``perturbed_crosstab(aggregate, ..., record_key=KEY_SUM, count=RECORDS)`` with the
+    same counts and the same noise as the records would give: counts add up, and key
+    sums add up modulo ``2**KEY_BITS``, which is all a cell key needs.
+    """
+    engine = engine if engine is not None else default_engine()
+    variables = domain_columns(by)
+    if not variables:
+        raise SurveyInputError("give at least one variable to aggregate by")
+    for name in (RECORDS, KEY_SUM):
+        if name in variables:
+            raise SurveyInputError("this column name is reserved for the aggregate", column=name)
+    source, _, names = register_data(engine, data)
+    try:
+        for column in [*variables, record_key]:
+            if column not in names:
+                raise SurveyInputError("no such column in the data", column=column)
+        columns = [quoted_column(names[v]) for v in variables]
+        key_int = _integer_key(engine, source, names, record_key, summed=False)
+        bigint = exp.DataType.build("bigint")
+        key_sum = exp.Mod(
+            this=exp.func("sum", key_int), expression=exp.Literal.number(int(_KEY_SCALE))
+        )
+        query = (
+            exp.select(
+                *(c.copy().as_(v) for c, v in zip(columns, variables, strict=True)),
+                exp.cast(exp.func("count", exp.Star()), bigint).as_(RECORDS),
+                exp.cast(key_sum, bigint).as_(KEY_SUM),
+            )
+            .from_(exp.to_table(source))
+            .group_by(*(c.copy() for c in columns))
+        )
+        return engine.execute(query)
+    finally:
+        engine.unregister(source)
+
+
 def expected_absolute_noise(table: PTable, count: int) -> float:
     """Mean absolute noise for a cell of ``count`` (persons), for quality notes."""
     row = table.row(count)
@@ -315,8 +391,11 @@ def expected_absolute_noise(table: PTable, count: int) -> float:
 
 __all__ = [
     "KEY_BITS",
+    "KEY_SUM",
+    "RECORDS",
     "PTable",
     "PerturbedTable",
+    "aggregate_keys",
     "cell_keys",
     "expected_absolute_noise",
     "integer_keys",

@@ -76,6 +76,9 @@ class Distribution:
         """Weighted number of population units in a domain."""
         return float(self.cumulative[self.stop[domain] - 1])
 
+    def prepare(self, requests: Sequence[tuple[int, float]], rule: QuantileRule) -> None:
+        """Nothing to do: the whole distribution is at hand."""
+
     def quantile(self, domain: int, p: float, rule: QuantileRule) -> float:
         """The ``p`` quantile in a domain by R's ``qrule_math`` or ``qrule_school``."""
         if math.isnan(p):
@@ -95,6 +98,292 @@ class Distribution:
         return float(values[position] if exact else values[following])
 
 
+# above this many rows, quantiles are found by narrowing histograms instead of reading
+# every value (memory stays small); below, the whole distribution is read once
+LARGE_ROWS = 2_000_000
+# histogram buckets per narrowing pass, and rows read at most per quantile at the end
+_BUCKETS = 4096
+_FETCH_ROWS = 200_000
+
+
+@dataclass
+class _Search:
+    """Where the quantile of one (domain, probability) request is being looked for."""
+
+    domain: int
+    target: float
+    low: float
+    high: float
+    prefix: float = 0.0  # weight of the domain's rows below ``low``
+    before: int = 0  # rows below ``low``
+    following: float | None = None  # smallest value above ``high``, if known
+    fetch: bool = False
+
+
+class LazyDistribution:
+    """Weighted distribution of a variable per domain, read only where it is needed.
+
+    Per-domain totals, minimum and maximum come from one pass; each batch of requested
+    quantiles (`prepare`) is then found by histograms over a narrowing value range,
+    until few enough rows remain to be read and ordered exactly. The rules are those
+    of `Distribution.quantile`.
+    """
+
+    def __init__(
+        self,
+        design: Design,
+        variable: str,
+        filters: list[exp.Expr],
+        by: Sequence[str],
+        domains: list[dict[str, Any]],
+        keys: dict[tuple[Any, ...], int],
+        totals: FloatArray,
+        lows: FloatArray,
+        highs: FloatArray,
+    ) -> None:
+        self.design = design
+        self.variable = variable
+        self.filters = filters
+        self.by = list(by)
+        self.domains = domains
+        self.keys = keys
+        self.totals = totals
+        self.lows = lows
+        self.highs = highs
+        self._cache: dict[tuple[int, float, str], float] = {}
+
+    @classmethod
+    def build(
+        cls,
+        design: Design,
+        variable: str,
+        *,
+        by: Sequence[str],
+        where: Condition | None,
+        na_rm: bool,
+    ) -> LazyDistribution:
+        weight = design.weight_expression()
+        filters = _filters(design, by, where)
+        x = design.number(variable)
+        if na_rm:
+            filters.append(exp.Not(this=design.column(variable).is_(exp.Null())))
+        filters.append(exp.NEQ(this=weight.copy(), expression=_ZERO.copy()))
+        groups = [design.column(c) for c in by]
+        query = design.select_from(
+            *(g.copy().as_(f"g{i}") for i, g in enumerate(groups)),
+            exp.func("sum", weight.copy()).as_("amargah_w"),
+            exp.func("min", x.copy()).as_("amargah_low"),
+            exp.func("max", x.copy()).as_("amargah_high"),
+            exp.func("count", exp.Star()).as_("amargah_n"),
+            exp.func("count", design.column(variable)).as_("amargah_nn"),
+        ).where(exp.and_(*filters))
+        if groups:
+            query = query.group_by(*(g.copy() for g in groups))
+        result = design.engine.execute(query)
+        n = np.asarray(result.column("amargah_n").to_numpy(), dtype=np.int64)
+        if np.any(np.asarray(result.column("amargah_nn").to_numpy(), dtype=np.int64) < n):
+            raise SurveyInputError(
+                "missing values in the domain; use na_rm to treat them as outside it",
+                column=variable,
+                rows=design.first_rows(
+                    exp.and_(*filters[:-1], design.column(variable).is_(exp.Null()))
+                ),
+            )
+        result = result.filter(pa.array(n > 0))
+        domain, domains, keys = _domains(result, by)
+        size = len(domains)
+
+        def spread(name: str) -> FloatArray:
+            values = np.asarray(result.column(name).to_numpy(zero_copy_only=False), dtype=float)
+            out = np.zeros(size)
+            out[domain] = values
+            return out
+
+        return cls(
+            design,
+            variable,
+            filters,
+            by,
+            domains,
+            keys,
+            spread("amargah_w"),
+            spread("amargah_low"),
+            spread("amargah_high"),
+        )
+
+    def total(self, domain: int) -> float:
+        """Weighted number of population units in a domain."""
+        return float(self.totals[domain])
+
+    def quantile(self, domain: int, p: float, rule: QuantileRule) -> float:
+        """The ``p`` quantile in a domain (found now unless `prepare` found it)."""
+        if math.isnan(p):
+            return math.nan
+        key = (domain, p, rule)
+        if key not in self._cache:
+            self.prepare([(domain, p)], rule)
+        return self._cache[key]
+
+    def prepare(self, requests: Sequence[tuple[int, float]], rule: QuantileRule) -> None:
+        """Find the quantiles of several (domain, probability) pairs together."""
+        wanted = [
+            (d, p)
+            for d, p in dict.fromkeys(requests)
+            if not math.isnan(p) and (d, p, rule) not in self._cache
+        ]
+        if not wanted:
+            return
+        searches = [
+            _Search(d, p * self.totals[d], float(self.lows[d]), float(self.highs[d]))
+            for d, p in wanted
+        ]
+        for _ in range(64):
+            open_ = [i for i, s in enumerate(searches) if not s.fetch]
+            if not open_:
+                break
+            for i in open_:
+                if searches[i].low == searches[i].high:
+                    searches[i].fetch = True
+            narrowing = [i for i in open_ if not searches[i].fetch]
+            if narrowing:
+                self._narrow(searches, narrowing)
+        values = self._fetch(searches)
+        for (d, p), search, (x, w) in zip(wanted, searches, values, strict=True):
+            self._cache[(d, p, rule)] = self._pick(search, p, x, w, rule)
+
+    def _requests(self, searches: list[_Search], which: Sequence[int]) -> str:
+        table: dict[str, Any] = {
+            f"amargah_g{j}": [self.domains[searches[i].domain][c] for i in which]
+            for j, c in enumerate(self.by)
+        }
+        table["amargah_req"] = list(range(len(which)))
+        table["amargah_low"] = [searches[i].low for i in which]
+        table["amargah_high"] = [searches[i].high for i in which]
+        relation = fresh_name("quantile_search")
+        self.design.engine.register_arrow(relation, pa.table(table))
+        return relation
+
+    def _joined(self, relation: str, *selections: exp.Expr) -> exp.Select:
+        x = self.design.number(self.variable)
+        conditions: list[exp.Expr] = [
+            exp.EQ(this=self.design.column(c), expression=exp.column(f"amargah_g{j}", table="t"))
+            for j, c in enumerate(self.by)
+        ]
+        conditions += [
+            exp.GTE(this=x.copy(), expression=exp.column("amargah_low", table="t")),
+            exp.LTE(this=x.copy(), expression=exp.column("amargah_high", table="t")),
+        ]
+        return (
+            self.design.select_from(*selections)
+            .join(exp.to_table(relation).as_("t"), on=exp.and_(*conditions))
+            .where(exp.and_(*self.filters))
+        )
+
+    def _narrow(self, searches: list[_Search], which: list[int]) -> None:
+        x = self.design.number(self.variable)
+        low, high = exp.column("amargah_low", table="t"), exp.column("amargah_high", table="t")
+        top = exp.Literal.number(_BUCKETS - 1)
+        # built trees are rendered as they are: the differences need their parentheses
+        position = exp.Floor(
+            this=exp.Mul(
+                this=exp.Paren(
+                    this=exp.Div(
+                        this=exp.Paren(this=exp.Sub(this=x.copy(), expression=low.copy())),
+                        expression=exp.Paren(this=exp.Sub(this=high.copy(), expression=low.copy())),
+                    )
+                ),
+                expression=exp.Literal.number(_BUCKETS),
+            )
+        )
+        bucket = exp.cast(
+            exp.Case().when(exp.GTE(this=x.copy(), expression=high.copy()), top).else_(position),
+            exp.DataType.build("bigint"),
+        )
+        relation = self._requests(searches, which)
+        try:
+            query = self._joined(
+                relation,
+                exp.column("amargah_req", table="t").as_("req"),
+                bucket.as_("bucket"),
+                exp.func("sum", self.design.weight_expression()).as_("w"),
+                exp.func("count", exp.Star()).as_("n"),
+                exp.func("min", x.copy()).as_("low"),
+                exp.func("max", x.copy()).as_("high"),
+            ).group_by(exp.column("amargah_req", table="t"), bucket.copy())
+            result = self.design.engine.execute(query).sort_by(
+                [("req", "ascending"), ("bucket", "ascending")]
+            )
+        finally:
+            self.design.engine.unregister(relation)
+        req = np.asarray(result.column("req").to_numpy(), dtype=np.int64)
+        w = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
+        n = np.asarray(result.column("n").to_numpy(), dtype=np.int64)
+        lows = np.asarray(result.column("low").to_numpy(zero_copy_only=False), dtype=float)
+        highs = np.asarray(result.column("high").to_numpy(zero_copy_only=False), dtype=float)
+        for r, i in enumerate(which):
+            search = searches[i]
+            rows = np.flatnonzero(req == r)
+            cumulative = search.prefix + np.cumsum(w[rows])
+            reached = np.flatnonzero(cumulative >= search.target)
+            # rounding can leave the last cumulative weight just below p * total at p=1
+            chosen = int(reached[0]) if reached.size else rows.shape[0] - 1
+            b = rows[chosen]
+            if chosen + 1 < rows.shape[0]:
+                search.following = float(lows[rows[chosen + 1]])
+            search.prefix += float(w[rows[:chosen]].sum())
+            search.before += int(n[rows[:chosen]].sum())
+            search.low, search.high = float(lows[b]), float(highs[b])
+            search.fetch = bool(n[b] <= _FETCH_ROWS or search.low == search.high)
+
+    def _fetch(self, searches: list[_Search]) -> list[tuple[FloatArray, FloatArray]]:
+        x = self.design.number(self.variable)
+        relation = self._requests(searches, range(len(searches)))
+        try:
+            query = self._joined(
+                relation,
+                exp.column("amargah_req", table="t").as_("req"),
+                x.copy().as_("x"),
+                self.design.weight_expression().as_("w"),
+            )
+            result = self.design.engine.execute(query)
+        finally:
+            self.design.engine.unregister(relation)
+        req = np.asarray(result.column("req").to_numpy(), dtype=np.int64)
+        xs = np.asarray(result.column("x").to_numpy(zero_copy_only=False), dtype=float)
+        ws = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
+        out = []
+        for r in range(len(searches)):
+            rows = np.flatnonzero(req == r)
+            order = np.argsort(xs[rows], kind="stable")
+            values, weights = xs[rows][order], ws[rows][order]
+            new = np.ones(values.shape[0], dtype=bool)
+            new[1:] = values[1:] != values[:-1]
+            starts = np.flatnonzero(new)
+            out.append((values[starts], np.add.reduceat(weights, starts)))
+        return out
+
+    def _pick(
+        self, search: _Search, p: float, values: FloatArray, weights: FloatArray, rule: QuantileRule
+    ) -> float:
+        total = float(self.totals[search.domain])
+        cumulative = search.prefix + np.cumsum(weights)
+        below = np.flatnonzero(cumulative <= p * total)
+        if not below.size and search.before:
+            # the last value at or below p lies before the range: the answer is the next
+            return float(values[0])
+        position = int(below[-1]) if below.size else 0
+        if position + 1 < values.shape[0]:
+            following = float(values[position + 1])
+        else:
+            following = (
+                search.following if search.following is not None else float(values[position])
+            )
+        exact = (p - cumulative[position] / total) == 0
+        if rule == "school" and exact:
+            return float((values[position] + following) / 2)
+        return float(values[position] if exact else following)
+
+
 def _filters(design: Design, by: Sequence[str], where: Condition | None) -> list[exp.Expr]:
     filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
     if where is not None:
@@ -109,12 +398,17 @@ def distribution(
     by: Sequence[str],
     where: Condition | None,
     na_rm: bool,
-) -> Distribution:
+) -> Distribution | LazyDistribution:
     """One pass: the weight of every distinct value of ``variable`` in every domain.
 
     Rows of zero weight are left out, as R's quantile rules drop them. The values are
-    sorted and equal values merged in numpy.
+    sorted and equal values merged in numpy. On more than `LARGE_ROWS` rows (with
+    weights from a column), only per-domain totals are read here and each quantile
+    is found later by narrowing histograms (`LazyDistribution`), so that no
+    row-sized array is ever held.
     """
+    if design.row_count > LARGE_ROWS and not design.units.has_derived_weights:
+        return LazyDistribution.build(design, variable, by=by, where=where, na_rm=na_rm)
     weight = design.weight_expression()
     filters = _filters(design, by, where)
     x = design.number(variable)
@@ -262,6 +556,7 @@ def estimate_quantiles(
     require_numeric(design, variable)
     dist = distribution(design, variable, by=columns, where=where, na_rm=na_rm)
     n_domains = len(dist.domains)
+    dist.prepare([(d, p) for d in range(n_domains) for p in probabilities], qrule)
     estimates = np.array(
         [[dist.quantile(d, p, qrule) for p in probabilities] for d in range(n_domains)]
     ).reshape(n_domains, len(probabilities))
@@ -295,8 +590,8 @@ def estimate_quantiles(
     dfs = domain_df(design, agg, len(agg.domains), 1)
     rows: list[Estimate] = []
     alpha = 1 - level
-    for j, p in enumerate(probabilities):
-        shares = linear_rows(
+    share_rows = [
+        linear_rows(
             design,
             agg,
             agg.cells,
@@ -310,12 +605,29 @@ def estimate_quantiles(
             level=level,
             ps=adjust_pair(agg, f"i{j}", "w"),
         )
+        for j in range(len(probabilities))
+    ]
+    # the interval's ends are quantiles too: found together, in one go
+    ends: dict[tuple[int, int], tuple[float, float]] = {}
+    for j, shares in enumerate(share_rows):
         for cell, share in enumerate(shares):
+            t = t_quantile(1 - alpha / 2, float(dfs[cell]))
+            ends[(j, cell)] = (share.estimate - t * share.se, share.estimate + t * share.se)
+    dist.prepare(
+        [
+            (order[cell], value)
+            for (_, cell), pair in ends.items()
+            for value in pair
+            if 0 <= value <= 1
+        ],
+        qrule,
+    )
+    for j, p in enumerate(probabilities):
+        for cell, share in enumerate(share_rows[j]):
             d = order[cell]
             df = float(dfs[cell])
             t = t_quantile(1 - alpha / 2, df)
-            p_low = share.estimate - t * share.se
-            p_high = share.estimate + t * share.se
+            p_low, p_high = ends[(j, cell)]
             lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, qrule)
             upper = (
                 math.nan if math.isnan(p_high) or p_high > 1 else dist.quantile(d, p_high, qrule)

@@ -80,6 +80,14 @@ class ReplicateScheme:
     columns
         Replicate weight columns supplied with the data (full weights, R's
         ``combined.weights=TRUE``), instead of either.
+    poststratum_ratio
+        Shape (replicates, post-strata), for a post-stratified replicate design: each
+        replicate's own post-stratification factor over the full sample's (R's
+        ``postStratify`` of a replicate design rescales every replicate).
+    calibration_coefficients
+        Shape (replicates, p), for a linearly calibrated replicate design: each
+        replicate's own ``lambda`` (R's ``calibrate`` of a replicate design calibrates
+        every replicate to the totals).
     """
 
     method: str
@@ -89,6 +97,8 @@ class ReplicateScheme:
     multipliers: FloatArray | None = None
     jackknife: Jackknife | None = None
     columns: tuple[str, ...] = field(default=())
+    poststratum_ratio: FloatArray | None = None
+    calibration_coefficients: FloatArray | None = None
 
     @property
     def count(self) -> int:
@@ -351,6 +361,7 @@ def cell_totals(
             na_rm=na_rm,
             thresholds=thresholds,
         )
+    ratio = scheme.poststratum_ratio
     agg = domain_pass(
         design,
         terms=terms,
@@ -360,6 +371,7 @@ def cell_totals(
         level_column=level_column,
         na_rm=na_rm,
         thresholds=thresholds,
+        split=ratio is not None,
     )
     stage = design.units.stages[0]
     psu_of_row = stage.cluster[agg.cells.unit]
@@ -367,6 +379,52 @@ def cell_totals(
     k = agg.cells.n_cells
     full: dict[str, FloatArray] = {}
     replicates: dict[str, FloatArray] = {}
+    lambdas = scheme.calibration_coefficients
+    calibration = design.calibration
+    if lambdas is not None and calibration is not None:
+        # g = 1 + x'lambda: replicate r's total is sum w_r t + lambda_r' sum w_r x t,
+        # where sum w t = sum w g t - lambda' sum w x t (the pass gives both sums)
+        p = lambdas.shape[1]
+
+        def psu_totals(values: FloatArray) -> FloatArray:
+            return (
+                np.bincount(psu_of_row * k + agg.cells.cell, weights=values, minlength=n_psu * k)
+                .astype(float)
+                .reshape(n_psu, k)
+            )
+
+        for name in terms:
+            calibrated = psu_totals(agg.sums[name])
+            cross = [psu_totals(agg.sums[f"{name}_c{j}"]) for j in range(p)]
+            base = calibrated - sum(
+                (calibration.coefficients[j] * cross[j] for j in range(p)),
+                start=np.zeros_like(calibrated),
+            )
+            total = _replicate(scheme, design, base, base.sum(axis=0))
+            for j in range(p):
+                rep_cross = _replicate(scheme, design, cross[j], cross[j].sum(axis=0))
+                total = total + lambdas[:, j, None] * rep_cross
+            full[name] = calibrated.sum(axis=0)
+            replicates[name] = total
+        return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
+    if ratio is not None and agg.poststratum is not None:
+        # replicate totals per cell x post-stratum, each rescaled by the replicate's
+        # own post-stratification factor
+        p = ratio.shape[1]
+        column = agg.cells.cell * p + agg.poststratum
+        for name in terms:
+            per_psu = (
+                np.bincount(
+                    psu_of_row * k * p + column, weights=agg.sums[name], minlength=n_psu * k * p
+                )
+                .astype(float)
+                .reshape(n_psu, k * p)
+            )
+            split_full = per_psu.sum(axis=0)
+            split_replicates = _replicate(scheme, design, per_psu, split_full)
+            full[name] = split_full.reshape(k, p).sum(axis=1)
+            replicates[name] = (split_replicates.reshape(-1, k, p) * ratio[:, None, :]).sum(axis=2)
+        return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
     for name in terms:
         per_psu = (
             np.bincount(
@@ -489,6 +547,75 @@ def _supplied_totals(
     }
     count = spread(result.column("amargah_n"))
     return CellTotals(full, replicates, count, count, domains, levels)
+
+
+def poststratum_ratio(design: Design, scheme: ReplicateScheme) -> FloatArray:
+    """Each replicate's post-stratification factor over the full sample's.
+
+    ``design`` is the post-stratified design; the replicate weight sum of each
+    post-stratum comes from the PSU x post-stratum sums of the sampling weights.
+    """
+    strata = design.poststrata
+    if strata is None:
+        raise AssertionError("the design is not post-stratified")
+    stage = design.units.stages[0]
+    p = strata.count
+    raking = design.raking
+    if raking is not None:
+        # raking cells: rake every replicate's base weights per cell as the full sample
+        per_psu = (
+            np.bincount(
+                stage.cluster[raking.unit] * p + raking.cell,
+                weights=raking.base_weight,
+                minlength=stage.n_clusters * p,
+            )
+            .astype(float)
+            .reshape(stage.n_clusters, p)
+        )
+        cell_base = _replicate(scheme, design, per_psu, per_psu.sum(axis=0))
+        factors = raking.replicate_factors(cell_base)
+        return np.asarray(factors / strata.factor[None, :], dtype=float)
+    sampling = strata.weight / strata.factor[strata.stratum]
+    per_psu = (
+        np.bincount(
+            stage.cluster[strata.unit] * p + strata.stratum,
+            weights=sampling,
+            minlength=stage.n_clusters * p,
+        )
+        .astype(float)
+        .reshape(stage.n_clusters, p)
+    )
+    replicate_sums = _replicate(scheme, design, per_psu, per_psu.sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = strata.population[None, :] / replicate_sums / strata.factor[None, :]
+    # a replicate without sample weight in a post-stratum has nothing there to rescale
+    return np.asarray(np.where(replicate_sums > 0, ratio, 0.0), dtype=float)
+
+
+def calibration_coefficients(
+    design: Design, scheme: ReplicateScheme, first: FloatArray, second: FloatArray
+) -> FloatArray:
+    """Each replicate's linear calibration ``lambda``, shape (replicates, p).
+
+    ``first`` and ``second`` are per finest unit ``sum w x`` (units, p) and
+    ``sum w x x'`` (units, p, p) with the weights before calibration; ``design`` is
+    the calibrated design.
+    """
+    calibration = design.calibration
+    if calibration is None:
+        raise AssertionError("the design is not calibrated")
+    stage = design.units.stages[0]
+    p = first.shape[1]
+    moments = np.concatenate([first, second.reshape(first.shape[0], p * p)], axis=1)
+    per_psu = np.zeros((stage.n_clusters, moments.shape[1]))
+    np.add.at(per_psu, stage.cluster, moments)
+    replicated = _replicate(scheme, design, per_psu, per_psu.sum(axis=0))
+    sums = replicated[:, :p]
+    information = replicated[:, p:].reshape(-1, p, p)
+    target = first.sum(axis=0) + calibration.information @ calibration.coefficients
+    return np.asarray(
+        np.linalg.solve(information, (target[None, :] - sums)[:, :, None])[:, :, 0], dtype=float
+    )
 
 
 def replicate_variance(scheme: ReplicateScheme, thetas: FloatArray, full: FloatArray) -> FloatArray:
@@ -735,6 +862,7 @@ def estimate_replicated_quantiles(
     require_numeric(design, variable)
     dist = distribution(design, variable, by=domain_by, where=where, na_rm=na_rm)
     n_domains = len(dist.domains)
+    dist.prepare([(d, p) for d in range(n_domains) for p in probs], rule)
     values = np.array(
         [[dist.quantile(d, p, rule) for p in probs] for d in range(n_domains)]
     ).reshape(n_domains, len(probs))

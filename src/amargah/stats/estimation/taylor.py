@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation import moments
 from amargah.stats.estimation.variance import (
     FloatArray,
     IntArray,
@@ -72,6 +73,7 @@ class Aggregate:
     domains: list[dict[str, Any]]
     levels: list[Any]
     adjust_sums: dict[str, FloatArray] | None = None
+    poststratum: IntArray | None = None
 
     def totals(self, name: str) -> FloatArray:
         """Shape (cells,): the weighted total of a term in each cell."""
@@ -90,6 +92,7 @@ def domain_pass(
     level_column: str | None = None,
     na_rm: bool,
     thresholds: str | None = None,
+    split: bool = False,
 ) -> Aggregate:
     """Aggregate ``weight × term`` per finest unit and domain in one query.
 
@@ -114,6 +117,10 @@ def domain_pass(
         A registered relation with one row per domain (columns ``amargah_g0, ...``
         holding the ``by`` values) joined to every row, so that terms can use
         per-domain values such as a quantile (``amargah_q0, ...``).
+    split
+        For a post-stratified design, keep the rows of each (unit, cell) pair split
+        by post-stratum (``Aggregate.poststratum``), as replicate post-stratification
+        needs.
     """
     units = design.units
     weight = design.weight_expression()
@@ -220,6 +227,7 @@ def domain_pass(
         terms=[*terms, *extra_terms],
         has_level=level_column is not None,
         poststratified=poststratified or raked,
+        split=split,
     )
     if raked and aggregate.adjust_sums is not None:
         # the centring of raked designs works on unweighted sums per cell
@@ -250,6 +258,7 @@ def _layout(
     terms: list[str],
     has_level: bool,
     poststratified: bool = False,
+    split: bool = False,
 ) -> Aggregate:
     units = design.units
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
@@ -297,6 +306,17 @@ def _layout(
                 np.bincount(stratum * n_cells + cell, weights=values, minlength=count_ps * n_cells)
                 .astype(float)
                 .reshape(count_ps, n_cells)
+            )
+        if split:
+            return Aggregate(
+                cells=UnitCells(unit=unit, cell=cell, n_cells=n_cells),
+                sums=sums,
+                count=count,
+                weighted_count=nobs,
+                domains=domains,
+                levels=levels,
+                adjust_sums=adjust_sums,
+                poststratum=stratum,
             )
         # rows were split by post-stratum: merge them back to unique (unit, cell) pairs
         pairs, inverse = np.unique(unit * n_cells + cell, return_inverse=True)
@@ -383,6 +403,14 @@ def estimate_linear(
     if statistic == "proportion":
         categorical, numeric = variables, []
     rows: list[Estimate] = []
+    if numeric and moments.applies(design):
+        try:
+            rows += _moment_rows(
+                design, statistic, numeric, by=domain_by, where=where, na_rm=na_rm, level=level
+            )
+            numeric = []
+        except moments.Cancellation:
+            pass
     if numeric:
         terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
         for i, v in enumerate(numeric):
@@ -424,6 +452,113 @@ def estimate_linear(
             )
         rows += _categorical_rows(design, agg, statistic, v, level=level)
     return Estimates(tuple(rows))
+
+
+def _moment_rows(
+    design: Design,
+    statistic: str,
+    numeric: list[str],
+    *,
+    by: list[str],
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> list[Estimate]:
+    """Totals or means of numeric variables from per-stratum moments (one small pass)."""
+    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
+    row_terms: dict[str, exp.Expr] = {}
+    products: list[tuple[str, str]] = [("w", "w")]
+    for i, v in enumerate(numeric):
+        terms[f"y{i}"] = design.number(v)
+        row_terms[f"yy{i}"] = exp.Mul(this=design.number(v), expression=design.number(v))
+        products += [(f"y{i}", f"y{i}"), (f"y{i}", "w")]
+    m = moments.moment_pass(
+        design,
+        terms=terms,
+        products=products,
+        row_terms=row_terms,
+        by=by,
+        where=where,
+        variables=numeric,
+        na_rm=na_rm,
+    )
+    view = _Domains(m.domains)
+    nobs = m.weighted_count
+    w_total = m.totals("w")
+    rows: list[Estimate] = []
+    for i, v in enumerate(numeric):
+        y_total, yy_total = m.totals(f"y{i}"), m.totals(f"yy{i}")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = y_total / w_total
+            s2 = (yy_total - y_total * mean) / w_total * nobs / (nobs - 1)
+            srs_mean = s2 * (w_total - nobs) / (w_total * nobs)
+            if statistic == "total":
+                estimate, srs = y_total, srs_mean * w_total**2
+                coefficients = {f"y{i}": np.ones_like(y_total)}
+            else:
+                estimate, srs = mean, srs_mean
+                coefficients = {f"y{i}": 1 / w_total, "w": -mean / w_total}
+        variance = moments.linear_variance(design, m, coefficients)
+        rows += _rows(
+            design, view, statistic, v, estimate, variance, srs, w_total, nobs, level=level
+        )
+    return rows
+
+
+def _moment_ratio(
+    design: Design,
+    numerator: str,
+    denominator: str,
+    *,
+    by: list[str],
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+) -> list[Estimate]:
+    """A ratio of totals from per-stratum moments (one small pass)."""
+    y, x = design.number(numerator), design.number(denominator)
+    m = moments.moment_pass(
+        design,
+        terms={"w": _ONE.copy(), "y": y, "x": x},
+        products=[("y", "y"), ("y", "x"), ("x", "x")],
+        row_terms={
+            "yy": exp.Mul(this=y.copy(), expression=y.copy()),
+            "xx": exp.Mul(this=x.copy(), expression=x.copy()),
+            "xy": exp.Mul(this=x.copy(), expression=y.copy()),
+        },
+        by=by,
+        where=where,
+        variables=[numerator, denominator],
+        na_rm=na_rm,
+    )
+    s = {name: m.totals(name) for name in ("w", "y", "x", "yy", "xx", "xy")}
+    nobs = m.weighted_count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = s["y"] / s["x"]
+        residual_ss = s["yy"] - 2 * ratio * s["xy"] + ratio**2 * s["xx"]
+        s2 = residual_ss / s["x"] ** 2 / s["w"] * nobs / (nobs - 1)
+        srs = s2 * s["w"] ** 2 * (s["w"] - nobs) / (s["w"] * nobs)
+        coefficients = {"y": 1 / s["x"], "x": -ratio / s["x"]}
+    variance = moments.linear_variance(design, m, coefficients)
+    return _rows(
+        design,
+        _Domains(m.domains),
+        "ratio",
+        f"{numerator}/{denominator}",
+        ratio,
+        variance,
+        srs,
+        s["w"],
+        nobs,
+        level=level,
+    )
+
+
+@dataclass(frozen=True)
+class _Domains:
+    """The part of an `Aggregate` that `_rows` reads."""
+
+    domains: list[dict[str, Any]]
 
 
 def _centre(
@@ -601,6 +736,23 @@ def estimate_ratio(
     for column in (numerator, denominator):
         design.require_column(column)
         require_numeric(design, column)
+    if moments.applies(design):
+        try:
+            return Estimates(
+                tuple(
+                    _moment_ratio(
+                        design,
+                        numerator,
+                        denominator,
+                        by=domain_by,
+                        where=where,
+                        na_rm=na_rm,
+                        level=level,
+                    )
+                )
+            )
+        except moments.Cancellation:
+            pass
     y, x = design.number(numerator), design.number(denominator)
     terms: dict[str, exp.Expr] = {
         "w": _ONE.copy(),
@@ -652,7 +804,7 @@ def estimate_ratio(
 
 def _rows(
     design: Design,
-    agg: Aggregate,
+    agg: Aggregate | _Domains,
     statistic: str,
     variable: str,
     estimate: FloatArray,

@@ -123,7 +123,14 @@ def cross_tabulate(
             raise SurveyInputError("weights must be numeric", column=weights)
         columns = [quoted_column(names[v]) for v in variables]
         selections: list[exp.Expr] = [c.copy().as_(f"v{i}") for i, c in enumerate(columns)]
-        selections.append(exp.func("grouping", *(c.copy() for c in columns)).as_("g"))
+        # GROUPING_ID, not GROUPING(a, b): both DuckDB and Spark know it with several
+        # columns; Spark allows it only with grouping sets, and cells alone are 0
+        grouping: exp.Expr = (
+            exp.GroupingId(expressions=[c.copy() for c in columns])
+            if margins == "all"
+            else exp.Literal.number(0)
+        )
+        selections.append(grouping.as_("g"))
         selections.append(exp.func("count", exp.Star()).as_("n"))
         if weights is not None:
             weight = exp.cast(quoted_column(names[weights]), exp.DataType.build("double"))

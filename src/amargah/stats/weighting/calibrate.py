@@ -18,7 +18,7 @@ unit its total of ``w* x``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -263,4 +263,15 @@ def calibrate(
         information=information,
         unit_totals=unit_totals,
     )
-    return design._derived(_calibration=calibration)
+    calibrated = design._derived(_calibration=calibration)
+    scheme = getattr(design, "scheme", None)
+    if scheme is not None:
+        # a replicate design: every replicate is calibrated to the same totals
+        from amargah.stats.design import ReplicateDesign
+        from amargah.stats.estimation.replication import calibration_coefficients
+
+        if calfun != "linear":
+            raise SurveyInputError("replicate designs can be calibrated with calfun linear only")
+        lambdas = calibration_coefficients(calibrated, scheme, first, second)
+        return ReplicateDesign(calibrated, replace(scheme, calibration_coefficients=lambdas))
+    return calibrated

@@ -55,6 +55,11 @@ class Raking:
         Number of levels of each margin.
     unit, cell, base_weight
         Per (finest unit, cell) pair with rows: the base weight sum (persons).
+    populations
+        Population size of each level of each margin (persons).
+    sweeps
+        Sweeps made over the margins (replicates of a replicate design are raked
+        with as many, as R does).
     """
 
     rows: FloatArray
@@ -64,6 +69,26 @@ class Raking:
     unit: IntArray
     cell: IntArray
     base_weight: FloatArray
+    populations: tuple[FloatArray, ...] = ()
+    sweeps: int = 0
+
+    def replicate_factors(self, cell_base: FloatArray) -> FloatArray:
+        """Raking factors, shape (replicates, C), of replicate base weights per cell.
+
+        ``cell_base`` has shape (replicates, C); each replicate is raked on its own
+        for `sweeps` sweeps (R's ``rake`` of a replicate design post-stratifies every
+        replicate at each step).
+        """
+        factor = np.ones_like(cell_base)
+        for _ in range(self.sweeps):
+            for m, count in enumerate(self.level_counts):
+                level = self.levels[m]
+                current = np.zeros((cell_base.shape[0], count))
+                np.add.at(current.T, level, (cell_base * factor).T)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    step = np.where(current > 0, self.populations[m][None, :] / current, 0.0)
+                factor = factor * step[:, level]
+        return factor
 
     def centre(
         self, z: FloatArray, cells: UnitCells, sums: FloatArray, n_units: int
@@ -187,7 +212,9 @@ def rake(
     old = cell_base.copy()
     steps = np.ones((len(margins), n_cells))
     converged = False
+    sweeps = 0
     for _ in range(maxit):
+        sweeps += 1
         for m in range(len(margins)):
             current = np.bincount(levels[m], weights=cell_base * factor, minlength=level_counts[m])
             factor = factor * (populations[m] / current)[levels[m]]
@@ -230,5 +257,7 @@ def rake(
         unit=pairs // n_cells,
         cell=pairs % n_cells,
         base_weight=pair_base,
+        populations=tuple(populations),
+        sweeps=sweeps,
     )
     return design._derived(_poststrata=join, _raking=raking)

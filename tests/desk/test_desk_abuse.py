@@ -1,0 +1,116 @@
+"""The adaptive CAPTCHA through HTTP: asked only after a threshold or a suspicious form."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from desk_support import VALID_COMPLAINT, form_fields
+from django.core import signing
+from django.test import Client
+
+from amargah.desk.forms import FORM_SALT
+from amargah.desk.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+CAPTCHA = 'name="captcha_0"'
+
+
+def shows_captcha(client: Client, url: str = "/desk/complaint/") -> bool:
+    return CAPTCHA in client.get(url).content.decode()
+
+
+def send(client: Client, index: int, **extra: str) -> str:
+    """Send a valid complaint (solving the CAPTCHA when the form shows one)."""
+    data = {
+        **form_fields(client, "/desk/complaint/"),
+        **VALID_COMPLAINT,
+        "mobile": f"0912000{index:04d}",
+        **extra,
+    }
+    return client.post("/desk/complaint/", data).content.decode()
+
+
+def test_the_captcha_is_asked_only_after_the_threshold(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "2/h"
+    client = Client(REMOTE_ADDR="10.1.0.1")
+    assert not shows_captcha(client)
+    assert 'id="tracking-code"' in send(client, 1)
+    assert not shows_captcha(client)
+    assert 'id="tracking-code"' in send(client, 2)
+    # Two forms this hour: the third must carry the answer to the sum.
+    assert shows_captcha(client)
+    assert shows_captcha(client, "/desk/survey/")
+    # A form served before the threshold and sent after it is refused and shown again
+    # with the question; nothing is stored.
+    stale = {
+        "stamp": signing.dumps({"token": "c" * 32, "at": time.time() - 10}, salt=FORM_SALT),
+        "website": "",
+        **VALID_COMPLAINT,
+        "mobile": "09120009999",
+    }
+    html = client.post("/desk/complaint/", stale).content.decode()
+    assert 'id="tracking-code"' not in html and CAPTCHA in html
+    assert Ticket.objects.count() == 2
+    assert 'id="tracking-code"' in send(client, 3)
+    # Another address is not affected.
+    assert not shows_captcha(Client(REMOTE_ADDR="10.1.0.2"))
+
+
+def test_a_filled_honeypot_makes_the_address_answer_the_captcha(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "100/h"
+    robot = Client(REMOTE_ADDR="10.2.0.1")
+    data = {**form_fields(robot, "/desk/complaint/"), **VALID_COMPLAINT, "website": "x"}
+    assert robot.post("/desk/complaint/", data).status_code == 400
+    assert shows_captcha(robot)
+    assert not shows_captcha(Client(REMOTE_ADDR="10.2.0.2"))
+
+
+def test_a_form_sent_too_fast_is_shown_again_with_the_captcha(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "100/h"
+    settings.DESK_FORM_MIN_SECONDS = 3
+    client = Client(REMOTE_ADDR="10.3.0.1")
+    data = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    html = client.post("/desk/complaint/", data).content.decode()
+    assert "خیلی سریع" in html and CAPTCHA in html
+    assert shows_captcha(client)
+    assert Ticket.objects.count() == 0
+
+
+def test_behind_a_proxy_each_real_address_counts_alone(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "1/h"
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    first = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="10.4.0.1")
+    assert 'id="tracking-code"' in send(first, 1)
+    assert shows_captcha(first)
+    # Same proxy, another visitor: counted on their own address.
+    assert not shows_captcha(Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="10.4.0.2"))
+
+
+def test_the_captcha_can_be_switched_off(settings: Any) -> None:
+    settings.DESK_CAPTCHA = False
+    settings.DESK_CAPTCHA_AFTER = "0/h"
+    assert not shows_captcha(Client())
+
+
+def test_a_bad_threshold_names_the_setting(settings: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.DESK_CAPTCHA_AFTER = "often"
+    with pytest.raises(ImproperlyConfigured, match="DESK_CAPTCHA_AFTER"):
+        Client().get("/desk/complaint/")
+
+
+def test_a_form_refused_by_the_mobile_limit_stays_refused_when_resent() -> None:
+    statuses = []
+    for index in range(5):
+        other = Client(REMOTE_ADDR=f"10.5.0.{index + 1}")
+        data = {**form_fields(other, "/desk/complaint/"), **VALID_COMPLAINT}
+        statuses.append(other.post("/desk/complaint/", data).status_code)
+    sixth = Client(REMOTE_ADDR="10.5.0.9")
+    data = {**form_fields(sixth, "/desk/complaint/"), **VALID_COMPLAINT}
+    statuses += [sixth.post("/desk/complaint/", data).status_code for _ in range(2)]
+    assert statuses == [200] * 5 + [429, 429]
+    assert Ticket.objects.count() == 5
