@@ -63,7 +63,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
+
+from _postgres import recreate_database  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -100,26 +102,6 @@ def server_env(database: str, data_dir: str, cache_url: str) -> dict[str, str]:
         "DESK_RATE_SUBMIT": "100000000/h",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def recreate_database(url: str) -> None:
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = [
-        "psql",
-        "-h",
-        parsed.hostname or "127.0.0.1",
-        "-p",
-        str(parsed.port or 5432),
-        "-U",
-        parsed.username or "postgres",
-        "-d",
-        "postgres",
-        "-q",
-        "-c",
-    ]
-    subprocess.run([*admin, f'drop database if exists "{name}" with (force)'], check=True)
-    subprocess.run([*admin, f'create database "{name}"'], check=True)
 
 
 def start_server(env: dict[str, str], port: int, threads: int = 1) -> subprocess.Popen[bytes]:

@@ -40,7 +40,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+from _postgres import recreate_database  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -60,27 +61,6 @@ PATHS = [
 
 def run(args: list[str], env: dict[str, str]) -> None:
     subprocess.run(args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-
-
-def recreate_database(url: str) -> None:
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"refusing database name {name!r}")
-    base = [
-        "psql",
-        "-h",
-        parsed.hostname or "127.0.0.1",
-        "-p",
-        str(parsed.port or 5432),
-        "-U",
-        parsed.username or "postgres",
-        "-d",
-        "postgres",
-        "-qc",
-    ]
-    subprocess.run([*base, f"DROP DATABASE IF EXISTS {name}"], check=True)
-    subprocess.run([*base, f"CREATE DATABASE {name}"], check=True)
 
 
 LUA = """
