@@ -9,6 +9,7 @@ outbox then retries it later.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.error
 import urllib.request
@@ -119,3 +120,20 @@ def sms_backend() -> SmsBackend:
 def send_email(*, to: str, subject: str, body: str) -> None:
     """Send one e-mail through Django's configured e-mail backend."""
     EmailMessage(subject=subject, body=body, to=[to]).send(fail_silently=False)
+
+
+def deliver(*, channel: str, to: str, subject: str, body: str) -> None:
+    """Send one message by ``"sms"`` (the configured backend) or ``"email"``.
+
+    The outboxes of the desk, of production and of the status page all send through
+    here; each records a failure and retries after `retry_delay`.
+    """
+    if channel == "sms":
+        sms_backend().send(Sms(to=to, body=body))
+    else:
+        send_email(to=to, subject=subject, body=body)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long an outbox waits after its ``attempts``-th failed send: 2, 4, 8 … minutes."""
+    return dt.timedelta(minutes=2**attempts)

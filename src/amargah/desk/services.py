@@ -51,7 +51,7 @@ from amargah.desk.models import (
     SurveyResponse,
     Ticket,
 )
-from amargah.desk.notifications import Sms, SmsError, send_email, sms_backend
+from amargah.desk.notifications import SmsError, deliver, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -188,18 +188,18 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
             return "skipped"
         notification.attempts += 1
         try:
-            if notification.channel == NotificationChannel.SMS:
-                sms_backend().send(Sms(to=notification.recipient, body=notification.body))
-            else:
-                send_email(
-                    to=notification.recipient, subject=notification.subject, body=notification.body
-                )
+            deliver(
+                channel=notification.channel,
+                to=notification.recipient,
+                subject=notification.subject,
+                body=notification.body,
+            )
         except (SmsError, OSError) as error:
             notification.last_error = str(error)[:300]
             if notification.attempts >= settings.DESK_NOTIFY_MAX_ATTEMPTS:
                 notification.status = NotificationStatus.FAILED
             else:
-                notification.next_attempt_at = now + dt.timedelta(minutes=2**notification.attempts)
+                notification.next_attempt_at = now + retry_delay(notification.attempts)
             logger.warning(
                 "desk notification %s failed (attempt %s)", notification.pk, notification.attempts
             )

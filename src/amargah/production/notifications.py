@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
-from amargah.desk.notifications import Sms, send_email, sms_backend
+from amargah.desk.notifications import deliver, retry_delay
 from amargah.production.choices import DeliveryChannel, DeliveryStatus
 from amargah.production.models import Contact, Delivery, Notification
 
@@ -145,10 +145,12 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
             return "skipped"
         delivery.attempts += 1
         try:
-            if delivery.channel == DeliveryChannel.SMS:
-                sms_backend().send(Sms(to=delivery.address, body=delivery.text))
-            else:
-                send_email(to=delivery.address, subject=delivery.subject, body=delivery.text)
+            deliver(
+                channel=delivery.channel,
+                to=delivery.address,
+                subject=delivery.subject,
+                body=delivery.text,
+            )
         # Any failure of a provider (or of its adapter) is recorded and retried: the
         # message must not be lost because one send went wrong.
         except Exception as error:
@@ -156,7 +158,7 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
             if delivery.attempts >= max_attempts():
                 delivery.status = DeliveryStatus.FAILED
             else:
-                delivery.next_attempt_at = now + dt.timedelta(minutes=2**delivery.attempts)
+                delivery.next_attempt_at = now + retry_delay(delivery.attempts)
             logger.warning(
                 "production delivery %s failed (attempt %s)", delivery.pk, delivery.attempts
             )

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from amargah.core.dates import format_datetime, format_number
-from amargah.desk.notifications import Sms, send_email, sms_backend
+from amargah.desk.notifications import deliver, retry_delay
 from amargah.status.choices import (
     AnnouncementKind,
     IncidentStatus,
@@ -305,17 +305,19 @@ def notice_send(*, notice_id: int, now: dt.datetime | None = None) -> str:
             return str(notice.status)
         notice.attempts += 1
         try:
-            if subscriber.channel == SubscriberChannel.SMS:
-                sms_backend().send(Sms(to=subscriber.address, body=notice.text))
-            else:
-                send_email(to=subscriber.address, subject=notice.subject, body=notice.text)
+            deliver(
+                channel=subscriber.channel,
+                to=subscriber.address,
+                subject=notice.subject,
+                body=notice.text,
+            )
         # Any provider failure is recorded and retried: a notice is never lost to it.
         except Exception as error:
             notice.last_error = f"{type(error).__name__}: {error}"[:300]
             if notice.attempts >= MAX_ATTEMPTS:
                 notice.status = NoticeStatus.FAILED
             else:
-                notice.next_attempt_at = now + dt.timedelta(minutes=2**notice.attempts)
+                notice.next_attempt_at = now + retry_delay(notice.attempts)
             logger.warning("status notice %s failed (attempt %s)", notice.pk, notice.attempts)
         else:
             notice.status = NoticeStatus.SENT
