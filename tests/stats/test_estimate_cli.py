@@ -433,6 +433,15 @@ def _margin_file(tmp_path: Path, rows: list[dict[str, Any]]) -> str:
     return f"{column}={path}"
 
 
+def _assert_one_estimate_as_r(result: Any, reference: dict[str, Any]) -> None:
+    """The command succeeded with one JSON estimate equal to R's (1e-6 relative)."""
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    (expected,) = reference["estimates"]
+    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
+    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+
+
 def test_replicates_with_rake_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
     case = _replicate_weighting_case("synthetic_jk1_raked_sex_employed")
     margins = [_margin_file(tmp_path, rows) for rows in case["margins"]]
@@ -454,11 +463,7 @@ def test_replicates_with_rake_give_r_numbers(app: typer.Typer, tmp_path: Path) -
         "--format",
         "json",
     )
-    assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.output)["estimates"]
-    (expected,) = case["results"][0]["estimates"]
-    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
-    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+    _assert_one_estimate_as_r(result, case["results"][0])
 
 
 def test_replicates_with_poststratify_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
@@ -484,11 +489,7 @@ def test_replicates_with_poststratify_give_r_numbers(app: typer.Typer, tmp_path:
         "--format",
         "json",
     )
-    assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.output)["estimates"]
-    (expected,) = case["results"][2]["estimates"]
-    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
-    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+    _assert_one_estimate_as_r(result, case["results"][2])
 
 
 def test_replicates_with_calibrate_give_r_numbers(app: typer.Typer, tmp_path: Path) -> None:
@@ -515,11 +516,7 @@ def test_replicates_with_calibrate_give_r_numbers(app: typer.Typer, tmp_path: Pa
         "y/x",
         "--na-rm",
     )
-    assert result.exit_code == 0, result.output
-    (row,) = json.loads(result.stdout)["estimates"]
-    (expected,) = case["results"][2]["estimates"]
-    assert math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
-    assert math.isclose(row["se"], expected["se"], rel_tol=1e-6)
+    _assert_one_estimate_as_r(result, case["results"][2])
 
 
 def test_a_second_weighting_step_is_refused_clearly(app: typer.Typer, tmp_path: Path) -> None:
