@@ -1443,11 +1443,7 @@ def register_data(engine: Engine, data: DataSource) -> tuple[str, int, dict[str,
             if _engine_names(names) == {n: n for n in names}:
                 engine.register_file(name, path, file_format="parquet", row_number=ROW_COLUMN)
                 return name, pq.ParquetFile(path).metadata.num_rows, {n: n for n in names}
-            table = pq.read_table(path)
-        elif suffix in (".csv", ".txt", ".tsv"):
-            table = _read_csv(path)
-        else:
-            raise SurveyInputError(f"cannot read {path.name}: give a .parquet or .csv file")
+        table = read_table(path)
     else:
         table = data if isinstance(data, pa.Table) else _from_stream(data)
     if ROW_COLUMN in table.column_names:
@@ -1479,6 +1475,18 @@ def _engine_names(names: Sequence[str]) -> dict[str, str]:
         result[n] = f"{n}_{k}"
         taken.add(result[n].lower())
     return result
+
+
+def read_table(path: Path) -> pa.Table:
+    """Read a Parquet or CSV (or tab-separated) file; `SurveyInputError` names what is wrong."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise SurveyInputError(f"no such file: {path}")
+    if suffix in (".parquet", ".pq"):
+        return pq.read_table(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path)
+    raise SurveyInputError(f"cannot read {path.name}: give a .parquet or .csv file")
 
 
 def _read_csv(path: Path) -> pa.Table:

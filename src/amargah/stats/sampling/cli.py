@@ -11,20 +11,11 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import typer
 
+from amargah.stats.design import read_table
 from amargah.stats.sampling.selection import pps_systematic, srs, systematic
 from amargah.stats.sampling.stratification import stratified
 
 EXIT_BAD_INPUT = 2
-
-
-def _read(path: Path) -> pa.Table:
-    if not path.exists():
-        raise ValueError(f"no such file: {path}")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pq.read_table(path)
-    if path.suffix.lower() == ".csv":
-        return pa_csv.read_csv(path)
-    raise ValueError(f"cannot read {path.name}: give a .parquet or .csv file")
 
 
 def _per_stratum(frame: pa.Table, strata: str, column: str, how: str) -> dict[Any, float]:
@@ -69,7 +60,7 @@ def sample(
     """
     order = [c for c in (sort_by or "").split(",") if c] or None
     try:
-        frame = _read(frame_path)
+        frame = read_table(frame_path)
         if method == "pps" and size is None:
             raise ValueError("--method pps needs --size COL")
         if strata is not None:
@@ -99,5 +90,7 @@ def sample(
         pa_csv.write_csv(chosen, output)
     else:
         pq.write_table(chosen, output)
-    total = pc.sum(chosen["weight"]).as_py() if "weight" in chosen.column_names else None
-    typer.echo(f"{chosen.num_rows} units written to {output}; weights sum to {total:.1f}")
+    summary = f"{chosen.num_rows} units written to {output}"
+    if "weight" in chosen.column_names:
+        summary += f"; weights sum to {pc.sum(chosen['weight']).as_py():.1f}"
+    typer.echo(summary)
