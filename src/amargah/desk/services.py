@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from amargah.core.dates import format_date, format_datetime
+from amargah.core.tasks import enqueue_with_transaction
 from amargah.desk import selectors, texts, tracking
 from amargah.desk.choices import (
     CONCLUDED_STATUSES,
@@ -167,7 +168,7 @@ def notification_queue(
     )
     from amargah.desk import tasks  # the tasks module imports this one
 
-    tasks.enqueue_with_transaction(tasks.send_notification, notification.pk)
+    enqueue_with_transaction(tasks.send_notification, notification.pk)
     return notification
 
 
@@ -211,7 +212,7 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
         if notification.status == NotificationStatus.PENDING:
             from amargah.desk import tasks
 
-            tasks.enqueue_with_transaction(
+            enqueue_with_transaction(
                 tasks.send_notification, notification.pk, when=notification.next_attempt_at
             )
     return str(notification.status)
@@ -375,7 +376,7 @@ def _schedule_escalations(ticket: Ticket) -> None:
 
     moment = _next_check(ticket)
     if moment is not None:
-        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
+        enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
@@ -795,7 +796,7 @@ def _rearm(ticket: Ticket, now: dt.datetime) -> None:
     if moment is not None:
         # Never the same instant again: a check that could not act must not spin.
         moment = max(moment, now + dt.timedelta(minutes=1))
-        tasks.enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
+        enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
 
 
 def _claim(ticket: Ticket, field: str, now: dt.datetime) -> bool:

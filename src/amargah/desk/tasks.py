@@ -9,37 +9,12 @@ deadline; where it cannot (the immediate backend of the tests), the periodic
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from amargah.core.tasks import schedule_once
 from amargah.desk import services
-
-
-def _in_database(desk_task: Any) -> bool:
-    """Whether the task queue lives in the application's database (django-tasks-db)."""
-    return type(desk_task.get_backend()).__module__.startswith("django_tasks_db")
-
-
-def enqueue_with_transaction(desk_task: Any, *args: int, when: dt.datetime | None = None) -> None:
-    """Enqueue ``desk_task`` so that it exists exactly when the current transaction commits.
-
-    A queue in the same database is written inside the transaction: the task and
-    the rows it works on commit together (one commit, and no window in which a
-    crash leaves a ticket without its notification task). Any other backend is
-    called after the commit. A deferred task (``when``) needs a backend that can
-    defer; without one the ``desk_sweep`` command does the work.
-    """
-    backend = desk_task.get_backend()
-    if when is not None and not backend.supports_defer:
-        return
-    scheduled = desk_task.using(run_after=max(when, timezone.now())) if when else desk_task
-    if _in_database(desk_task):
-        scheduled.enqueue(*args)
-    else:
-        transaction.on_commit(lambda: scheduled.enqueue(*args))
 
 
 @task()
@@ -78,20 +53,6 @@ def anonymise_expired() -> int:
 def retention_schedule(*, delay: dt.timedelta = RETENTION_INTERVAL) -> bool:
     """Queue the next retention run unless one is already waiting; True when one was queued.
 
-    Only a backend that can defer keeps the daily run going (the immediate backend of
-    the tests would recurse); without one run ``manage desk_anonymise`` from a timer.
+    Without a backend that can defer, run ``manage desk_anonymise`` from a timer.
     """
-    backend = anonymise_expired.get_backend()
-    if not backend.supports_defer:
-        return False
-    if _in_database(anonymise_expired):
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-
-        waiting = DBTaskResult.objects.filter(
-            task_path=anonymise_expired.module_path, status=TaskResultStatus.READY
-        ).exists()
-        if waiting:
-            return False
-    anonymise_expired.using(run_after=timezone.now() + delay).enqueue()
-    return True
+    return schedule_once(anonymise_expired, run_after=timezone.now() + delay)

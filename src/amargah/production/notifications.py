@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from amargah.core.tasks import enqueue_with_transaction
 from amargah.desk.notifications import deliver, retry_delay
 from amargah.production.choices import DeliveryChannel, DeliveryStatus
 from amargah.production.models import Contact, Delivery, Notification
@@ -124,7 +125,7 @@ def notify(
         from amargah.production import tasks
 
         for pk in queued:
-            tasks.enqueue_after_commit(tasks.send_delivery, pk)
+            enqueue_with_transaction(tasks.send_delivery, pk)
     return len(people)
 
 
@@ -172,7 +173,7 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
         if delivery.status == DeliveryStatus.PENDING:
             from amargah.production import tasks
 
-            tasks.enqueue_after_commit(
+            enqueue_with_transaction(
                 tasks.send_delivery, delivery.pk, when=delivery.next_attempt_at
             )
     return str(delivery.status)

@@ -9,39 +9,13 @@ its own next run, so no outside timer is needed once the worker has started it
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from amargah.core.tasks import schedule_once
 from amargah.production import notifications, services
-
-
-def _in_database(some_task: Any) -> bool:
-    """Whether the task queue lives in the application's database (django-tasks-db)."""
-    return type(some_task.get_backend()).__module__.startswith("django_tasks_db")
-
-
-def enqueue_after_commit(some_task: Any, *args: int, when: dt.datetime | None = None) -> bool:
-    """Queue ``some_task`` so that the worker sees it only once the current transaction commits.
-
-    A queue in the same database is written inside the transaction (the task and the
-    rows it sends commit together, with no window in which a crash loses the send);
-    any other backend is called after the commit. A deferred task (``when``) needs a
-    backend that can defer; without one the daily run's sweep retries. True when queued
-    (or will be at the commit).
-    """
-    backend = some_task.get_backend()
-    if when is not None and not backend.supports_defer:
-        return False
-    scheduled = some_task.using(run_after=max(when, timezone.now())) if when else some_task
-    if _in_database(some_task):
-        scheduled.enqueue(*args)
-    else:
-        transaction.on_commit(lambda: scheduled.enqueue(*args), robust=True)
-    return True
 
 
 @task()
@@ -77,21 +51,5 @@ def next_reminder_at(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def reminders_schedule(*, when: dt.datetime | None = None) -> bool:
-    """Queue the next daily reminder run unless one is already waiting; True when queued.
-
-    Only a backend that can defer work keeps the chain going (the immediate backend
-    of the tests would otherwise recurse).
-    """
-    if not remind_deadlines.get_backend().supports_defer:
-        return False
-    if _in_database(remind_deadlines):
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-
-        waiting = DBTaskResult.objects.filter(
-            task_path=remind_deadlines.module_path, status=TaskResultStatus.READY
-        ).exists()
-        if waiting:
-            return False
-    remind_deadlines.using(run_after=when or next_reminder_at()).enqueue()
-    return True
+    """Queue the next daily reminder run unless one is already waiting; True when queued."""
+    return schedule_once(remind_deadlines, run_after=when or next_reminder_at())

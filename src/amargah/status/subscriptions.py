@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from amargah.core.dates import format_datetime, format_number
+from amargah.core.tasks import enqueue_with_transaction
 from amargah.desk.notifications import deliver, retry_delay
 from amargah.status.choices import (
     AnnouncementKind,
@@ -76,7 +77,7 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 def _queue_single(notice: Notice) -> None:
     from amargah.status import tasks
 
-    tasks.enqueue_after_commit(tasks.send_notice, notice.pk)
+    enqueue_with_transaction(tasks.send_notice, notice.pk)
 
 
 @transaction.atomic
@@ -279,7 +280,7 @@ def announce(
     if notices:
         from amargah.status import tasks
 
-        tasks.enqueue_after_commit(tasks.send_announcement, announcement.pk)
+        enqueue_with_transaction(tasks.send_announcement, announcement.pk)
     return announcement
 
 
