@@ -181,9 +181,9 @@ def announcements_state() -> str:
     computed_at, fingerprint = _announcements
     if now - computed_at < ANNOUNCEMENT_SECONDS:
         return fingerprint
-    from amargah.status.selectors import announcements
+    from amargah.status.selectors import banner_announcements
 
-    current = announcements()
+    current = banner_announcements()
     records = [*current.incidents, *current.maintenance]
     if current.termination is not None:
         records.append(current.termination)

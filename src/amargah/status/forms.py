@@ -11,13 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from amargah.core import iranian
 from amargah.core.persian import to_ascii_digits
+from amargah.desk.forms import IDENTIFIER_MESSAGES
 from amargah.status.choices import SubscriberChannel
 
-MOBILE_ERRORS = {
-    iranian.Reason.NOT_DIGITS: _("The mobile number may contain only digits."),
-    iranian.Reason.LENGTH: _("The mobile number must have 11 digits, like 09121234567."),
-    iranian.Reason.PREFIX: _("The mobile number must start with 09."),
-}
+# The service desk's wording for a wrong mobile number, so both forms say it alike.
+MOBILE_ERRORS = IDENTIFIER_MESSAGES["mobile"]
 
 
 class SubscribeForm(forms.Form):
@@ -51,9 +49,8 @@ class SubscribeForm(forms.Form):
             try:
                 data["address"] = iranian.clean_mobile(address)
             except iranian.IdentifierError as error:
-                self.add_error(
-                    "address", MOBILE_ERRORS.get(error.reason, MOBILE_ERRORS[iranian.Reason.LENGTH])
-                )
+                message = MOBILE_ERRORS.get(error.reason, MOBILE_ERRORS[iranian.Reason.LENGTH])
+                self.add_error("address", str(message))
         else:
             email = to_ascii_digits(address.strip()).lower()
             try:

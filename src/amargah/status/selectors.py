@@ -117,7 +117,7 @@ def banner_announcements() -> Announcements:
     """
     seconds = settings.STATUS_BANNER_CACHE_SECONDS
     if seconds <= 0:
-        return announcements()
+        return announcements(prefetch=False)
     cached = cache.get(BANNER_CACHE_KEY)
     if not isinstance(cached, Announcements):
         cached = announcements(prefetch=False)

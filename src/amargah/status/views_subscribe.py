@@ -13,7 +13,6 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from amargah.core.iranian import mask_mobile
-from amargah.core.persian import to_ascii_digits
 from amargah.status import subscriptions
 from amargah.status.choices import SubscriberChannel, SubscriberState
 from amargah.status.forms import ConfirmForm, SubscribeForm
@@ -30,11 +29,6 @@ def _rate(name: str, default: str) -> Callable[[str, HttpRequest], str]:
         return str(getattr(settings, name, default))
 
     return rate
-
-
-def _address_key(group: str, request: HttpRequest) -> str:
-    address = to_ascii_digits(request.POST.get("address", "")).strip().lower()
-    return f"{request.POST.get('channel', '')}:{address}"
 
 
 def _masked(subscriber: Subscriber) -> str:
@@ -59,10 +53,12 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 status=400,
             )
         if form.is_valid():
+            # Counted per cleaned address: writing a number another way is the same number.
+            address_key = f"{form.cleaned_data['channel']}:{form.cleaned_data['address']}"
             if is_ratelimited(
                 request,
                 group="status-subscribe-address",
-                key=_address_key,
+                key=lambda _group, _request: address_key,
                 rate=ADDRESS_RATE,
                 method="POST",
                 increment=True,
