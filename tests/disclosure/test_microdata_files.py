@@ -65,7 +65,7 @@ def test_demo_file_is_published_documented_and_downloadable(portal: Path, client
     parquet = client.get(f"{URL}1.parquet")
     assert parquet.status_code == 200
     assert 'filename="lfs-1405-puf-v1.parquet"' in parquet["Content-Disposition"]
-    table = pq.read_table(io.BytesIO(parquet.content))
+    table = pq.read_table(io.BytesIO(parquet.getvalue()))
     rows = table.to_pylist()
     # k-anonymous on its keys, with no identifier and no record key left
     assert smallest_group(rows, puf.keys) >= 3
@@ -76,7 +76,7 @@ def test_demo_file_is_published_documented_and_downloadable(portal: Path, client
     assert ages <= set(range(0, 81, 5)) and 80 in ages
     assert max(r["income"] for r in rows) == puf.top_codes["income"]
     # the CSV holds the same records
-    text = client.get(f"{URL}1.csv").content.decode("utf-8")
+    text = client.get(f"{URL}1.csv").getvalue().decode("utf-8")
     records = list(csv.DictReader(io.StringIO(text)))
     assert len(records) == table.num_rows == puf.rows
     assert [r["age"] for r in records[:50]] == [
@@ -143,7 +143,7 @@ def test_staff_build_and_a_file_that_fails_k_is_refused(portal: Path) -> None:
     assert client.post(f"{URL}3/publish").status_code == 302
     published = PublicUseFile.objects.get(study__code="lfs-1405", version=3)
     assert published.status == PublicUseFileStatus.PUBLISHED
-    table = pq.read_table(io.BytesIO(anonymous.get(f"{URL}3.parquet").content))
+    table = pq.read_table(io.BytesIO(anonymous.get(f"{URL}3.parquet").getvalue()))
     assert smallest_group(table.to_pylist(), form["keys"]) >= 5
 
 

@@ -12,6 +12,7 @@ pass over those cells on the embedded engine.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -145,6 +146,7 @@ def census() -> pa.Table:
             persons = raw.drop_columns(["age"]).append_column(AGE_GROUP, pa.array(codes[band]))
             table = aggregate_keys(persons, list(VARIABLES), record_key="record_key")
             _loaded.clear()
+            _perturbed.clear()
             _loaded[stamp] = table
     return table
 
@@ -225,14 +227,36 @@ class PerturbedCells:
     has_missing: tuple[bool, ...]
 
 
+# Tables already perturbed, by census version and variables: a cell-key release is
+# protected and then checked with the same table, and citizens ask the same tables again.
+_perturbed: OrderedDict[tuple[int, tuple[str, ...]], PerturbedCells] = OrderedDict()
+_PERTURBED_KEPT = 32
+
+
 def perturbed_cells(names: Sequence[str]) -> PerturbedCells:
     """Every cell of the census table by ``names`` (all margins), true and perturbed.
 
     The record keys and the ptable are the builder's, so a cell has the same published
     count here, on the builder's page and in any release protected by cell key.
     """
+    table = census()
+    key = (id(table), tuple(names))
+    with _lock:
+        cells = _perturbed.get(key)
+        if cells is not None:
+            _perturbed.move_to_end(key)
+            return cells
+    cells = _perturbed_cells(table, names)
+    with _lock:
+        _perturbed[key] = cells
+        while len(_perturbed) > _PERTURBED_KEPT:
+            _perturbed.popitem(last=False)
+    return cells
+
+
+def _perturbed_cells(census_cells: pa.Table, names: Sequence[str]) -> PerturbedCells:
     result = perturbed_crosstab(
-        census(),
+        census_cells,
         list(names),
         record_key=KEY_SUM,
         count=RECORDS,

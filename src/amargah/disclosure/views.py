@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -150,7 +150,7 @@ _MICRODATA_FORMATS = {"csv": ("text/csv; charset=utf-8", ".csv"), "parquet": (
     "application/vnd.apache.parquet", ".parquet")}  # fmt: skip
 
 
-def microdata_download(request: HttpRequest, code: str, version: int, fmt: str) -> HttpResponse:
+def microdata_download(request: HttpRequest, code: str, version: int, fmt: str) -> FileResponse:
     """A published public-use file (staff may also fetch drafts, to review them)."""
     if fmt not in _MICRODATA_FORMATS:
         raise Http404
@@ -159,11 +159,14 @@ def microdata_download(request: HttpRequest, code: str, version: int, fmt: str) 
     puf = selectors.public_use_file(study, version, drafts=can_build or can_publish)
     media_type, suffix = _MICRODATA_FORMATS[fmt]
     sha256 = puf.csv_sha256 if fmt == "csv" else puf.parquet_sha256
-    response = HttpResponse(store.get(sha256, suffix=suffix), content_type=media_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{study.code}-puf-v{puf.version}{suffix}"'
+    # Streamed from the store (a census-sized file is not read into memory); its
+    # checksum was verified when the file was published.
+    return FileResponse(
+        store.path_for(sha256, suffix=suffix).open("rb"),
+        as_attachment=True,
+        filename=f"{study.code}-puf-v{puf.version}{suffix}",
+        content_type=media_type,
     )
-    return response
 
 
 @login_required
