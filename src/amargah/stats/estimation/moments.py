@@ -69,8 +69,8 @@ class Moments:
         (term, term) → shape (r,): sum over PSUs of the product of the two totals.
     row_sums
         Name → shape (r,): weighted sums over rows (for design effects).
-    count, weighted_count
-        Shape (cells,): rows, and rows of non-zero weight, in each cell.
+    weighted_count
+        Shape (cells,): rows of non-zero weight in each cell.
     domains
         ``{column: level}`` of each domain.
     """
@@ -81,7 +81,6 @@ class Moments:
     sums: dict[str, FloatArray]
     products: dict[tuple[str, str], FloatArray]
     row_sums: dict[str, FloatArray]
-    count: FloatArray
     weighted_count: FloatArray
     domains: list[dict[str, Any]]
 
@@ -209,7 +208,6 @@ def moment_pass(
         sums={name: _floats(result.column(f"t_{name}")) for name in terms},
         products={(a, b): _floats(result.column(f"p_{a}_{b}")) for a, b in products},
         row_sums={name: _floats(result.column(f"r_{name}")) for name in row_terms},
-        count=np.bincount(cell, weights=n, minlength=n_cells).astype(float),
         weighted_count=np.bincount(
             cell, weights=_floats(result.column("nobs")), minlength=n_cells
         ).astype(float),

@@ -608,10 +608,11 @@ def estimate_quantiles(
         for j in range(len(probabilities))
     ]
     # the interval's ends are quantiles too: found together, in one go
+    ts = [t_quantile(1 - alpha / 2, float(df)) for df in dfs]  # one per cell
     ends: dict[tuple[int, int], tuple[float, float]] = {}
     for j, shares in enumerate(share_rows):
         for cell, share in enumerate(shares):
-            t = t_quantile(1 - alpha / 2, float(dfs[cell]))
+            t = ts[cell]
             ends[(j, cell)] = (share.estimate - t * share.se, share.estimate + t * share.se)
     dist.prepare(
         [
@@ -626,7 +627,7 @@ def estimate_quantiles(
         for cell, share in enumerate(share_rows[j]):
             d = order[cell]
             df = float(dfs[cell])
-            t = t_quantile(1 - alpha / 2, df)
+            t = ts[cell]
             p_low, p_high = ends[(j, cell)]
             lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, qrule)
             upper = (

@@ -482,7 +482,6 @@ def _moment_rows(
         variables=numeric,
         na_rm=na_rm,
     )
-    view = _Domains(m.domains)
     nobs = m.weighted_count
     w_total = m.totals("w")
     rows: list[Estimate] = []
@@ -499,9 +498,7 @@ def _moment_rows(
                 estimate, srs = mean, srs_mean
                 coefficients = {f"y{i}": 1 / w_total, "w": -mean / w_total}
         variance = moments.linear_variance(design, m, coefficients)
-        rows += _rows(
-            design, view, statistic, v, estimate, variance, srs, w_total, nobs, level=level
-        )
+        rows += _rows(design, m, statistic, v, estimate, variance, srs, w_total, nobs, level=level)
     return rows
 
 
@@ -542,7 +539,7 @@ def _moment_ratio(
     variance = moments.linear_variance(design, m, coefficients)
     return _rows(
         design,
-        _Domains(m.domains),
+        m,
         "ratio",
         f"{numerator}/{denominator}",
         ratio,
@@ -552,13 +549,6 @@ def _moment_ratio(
         nobs,
         level=level,
     )
-
-
-@dataclass(frozen=True)
-class _Domains:
-    """The part of an `Aggregate` that `_rows` reads."""
-
-    domains: list[dict[str, Any]]
 
 
 def _centre(
@@ -804,7 +794,7 @@ def estimate_ratio(
 
 def _rows(
     design: Design,
-    agg: Aggregate | _Domains,
+    agg: Aggregate | moments.Moments,
     statistic: str,
     variable: str,
     estimate: FloatArray,
