@@ -62,14 +62,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-from _postgres import recreate_database  # bench/ is the script's folder
+from _support import GUNICORN, PYTHON, ROOT, group_cpu_seconds, recreate_database  # bench/
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SECRET = "bench-secret-" + secrets.token_hex(24)
 CSRF = "b" * 32  # any 32-character token: cookie and form field must match
 CODE = re.compile(r'id="tracking-code">([^<]+)<')
@@ -227,25 +223,6 @@ class Connection:
             self.close()
             raise
         return status, content.decode(errors="replace")
-
-
-def group_cpu_seconds(group: int) -> float:
-    """CPU time (user + system, seconds) of the live processes of a process group.
-
-    Independent of what else the machine runs, unlike throughput: the figure to
-    compare between versions on a busy development machine.
-    """
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        # After the command: state, ppid, pgrp, ... utime is the 12th, stime the 13th.
-        if int(fields[2]) == group:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 class Results:

@@ -41,11 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _postgres import recreate_database  # bench/ is the script's folder
-
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+from _support import GUNICORN, PYTHON, ROOT, group_cpu_seconds, recreate_database  # bench/
 
 PATHS = [
     "/data/tables/LFS_RATES/?COUNTY=1,2&SEX=1,2&INDICATOR=UNEMP_RATE&rows=COUNTY&cols=SEX",
@@ -114,26 +110,12 @@ end
 """
 
 
-def server_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's master and its workers."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid or stat.parent.name == str(pid):  # fields[1] is the ppid
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
 def wrk_run(
     base: str, script: Path, *, connections: int, seconds: float, server_pid: int
 ) -> dict[str, float]:
     """One wrk run; its figures, with the CPU seconds of the server and of wrk."""
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before_server = server_cpu_seconds(server_pid)
+    before_server = group_cpu_seconds(server_pid)
     out = subprocess.run(
         [
             "wrk",
@@ -155,7 +137,7 @@ def wrk_run(
     if line is None:
         raise SystemExit(f"wrk gave no result:\n{out}")
     figures = {name: float(value) for name, value in re.findall(r"(\w+)=([\d.]+)", line)}
-    figures["server_cpu"] = server_cpu_seconds(server_pid) - before_server
+    figures["server_cpu"] = group_cpu_seconds(server_pid) - before_server
     figures["wrk_cpu"] = (after_children.ru_utime - before_children.ru_utime) + (
         after_children.ru_stime - before_children.ru_stime
     )
@@ -236,6 +218,8 @@ def main() -> None:
             ):
                 break
             time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not answer /health/live within 20 s")
         quoted = ", ".join(f'"{path}"' for path in PATHS)
         closed = Path(data_dir) / "closed.lua"
         closed.write_text(LUA % {"paths": quoted, "interval": 0}, encoding="utf-8")
