@@ -10,10 +10,9 @@ import jdatetime
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
 from amargah.core.iranian import national_id_is_valid
-from amargah.desk import selectors, services, tracking
+from amargah.desk import selectors, services, texts, tracking
 from amargah.desk.choices import (
     Channel,
     EventAction,
@@ -140,18 +139,20 @@ def _demo_decision(
                     actor=officer, action=EventAction.REJECTED, new_value=ticket.legal_basis, at=at
                 )
             )
-            reply = gettext("Your request cannot be granted. Legal ground: %(basis)s.") % {
-                "basis": LegalBasis(ticket.legal_basis).label
-            }
+            reply = texts.decision_reply(
+                rejected=True,
+                legal_basis_label=str(LegalBasis(ticket.legal_basis).label),
+                referred_to="",
+            )
             return TicketStatus.REJECTED, reply
         ticket.outcome = Outcome.REFERRED
         ticket.referred_to = rng.choice(DEMO_REFERRAL_BODIES)
         events.append(
             Event(actor=officer, action=EventAction.REFERRED, new_value=ticket.referred_to, at=at)
         )
-        reply = gettext(
-            "The information you asked for is held by %(body)s: your request is referred to them."
-        ) % {"body": ticket.referred_to}
+        reply = texts.decision_reply(
+            rejected=False, legal_basis_label="", referred_to=ticket.referred_to
+        )
         return TicketStatus.REFERRED, reply
 
 

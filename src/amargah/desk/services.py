@@ -552,15 +552,11 @@ def ticket_decide(
         if ticket.status not in OPEN_STATUSES:
             raise DeskError(DeskErrorCode.TRANSITION)
         with translation.override(ticket.language):
-            if outcome == Outcome.REJECTED:
-                text = _("Your request cannot be granted. Legal ground: %(basis)s.") % {
-                    "basis": LegalBasis(legal_basis).label
-                }
-            else:
-                text = _(
-                    "The information you asked for is held by %(body)s: your request is "
-                    "referred to them."
-                ) % {"body": referred_to}
+            text = texts.decision_reply(
+                rejected=outcome == Outcome.REJECTED,
+                legal_basis_label=str(LegalBasis(legal_basis).label) if legal_basis else "",
+                referred_to=referred_to,
+            )
         body = text + ("\n\n" + explanation if explanation else "")
         message = Message.objects.create(
             ticket=ticket,

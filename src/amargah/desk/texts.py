@@ -71,3 +71,17 @@ def sms_segments(text: str) -> int:
     else:
         units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
     return 1 if units <= single else -(-units // multi)
+
+
+def decision_reply(*, rejected: bool, legal_basis_label: str, referred_to: str) -> str:
+    """The public reply that states a rejection's legal ground or a referral's body.
+
+    In the active language; the officer's explanation, if any, follows it.
+    """
+    if rejected:
+        return _("Your request cannot be granted. Legal ground: %(basis)s.") % {
+            "basis": legal_basis_label
+        }
+    return _(
+        "The information you asked for is held by %(body)s: your request is referred to them."
+    ) % {"body": referred_to}
