@@ -17,6 +17,7 @@ from django.utils import timezone
 from production_support import People
 
 from amargah.desk.notifications import LocmemSmsBackend
+from amargah.desk.texts import ucs2_units
 from amargah.production import notifications, services, tasks
 from amargah.production.choices import (
     CriterionVerdict,
@@ -65,7 +66,7 @@ def test_a_mobile_number_is_normalised_and_checked(people: People) -> None:
 
 def test_sms_always_fits_one_segment() -> None:
     text = notifications.fit_sms("طرح تازه برای بررسی: %(title)s", {"title": LONG_TITLE})
-    assert notifications.sms_units(text) == 70
+    assert ucs2_units(text) == 70
     assert text.startswith("طرح تازه برای بررسی: ") and text.endswith("…")
     short = notifications.fit_sms("طرح تازه برای بررسی: %(title)s", {"title": "سلامت"})
     assert short == "طرح تازه برای بررسی: سلامت"
@@ -84,7 +85,7 @@ def test_a_plan_reaches_reviewers_by_sms_and_email_after_commit(
         assert sms_outbox == [] and mail.outbox == []
     assert callbacks
     assert [sms.to for sms in sms_outbox] == ["09121111111"]
-    assert notifications.sms_units(sms_outbox[0].body) <= 70
+    assert ucs2_units(sms_outbox[0].body) <= 70
     assert "بررسی" in sms_outbox[0].body
     assert [message.to for message in mail.outbox] == [["officer@x.invalid"]]
     assert f"/production/plans/{plan.pk}/" in mail.outbox[0].body
@@ -121,7 +122,7 @@ def test_every_production_sms_fits_one_segment(
         services.deadline_reminders(today=timezone.localdate() + dt.timedelta(days=400))
     bodies = [sms.body for sms in sms_outbox]
     assert len(bodies) >= 4
-    assert all(notifications.sms_units(body) <= 70 for body in bodies), bodies
+    assert all(ucs2_units(body) <= 70 for body in bodies), bodies
     assert {sms.to for sms in sms_outbox} == {"09121111111", "09122222222", "09123333333"}
 
 
@@ -190,7 +191,7 @@ def test_the_file_backend_writes_each_sms(
     lines = (tmp_path / "sms.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert [record["to"] for record in records] == ["09121111111"]
-    assert notifications.sms_units(records[0]["body"]) <= 70
+    assert ucs2_units(records[0]["body"]) <= 70
 
 
 def test_a_rolled_back_action_sends_nothing(

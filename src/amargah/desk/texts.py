@@ -57,6 +57,11 @@ _GSM_BASIC = frozenset(
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
+def ucs2_units(text: str) -> int:
+    """Length of ``text`` in UCS-2 code units, as an SMS segment of Persian text counts them."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def sms_segments(text: str) -> int:
     """How many SMS segments ``text`` takes (0 for an empty text).
 
@@ -69,7 +74,7 @@ def sms_segments(text: str) -> int:
     if all(char in _GSM_BASIC or char in _GSM_EXTENDED for char in text):
         units, single, multi = sum(2 if char in _GSM_EXTENDED else 1 for char in text), 160, 153
     else:
-        units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
+        units, single, multi = ucs2_units(text), 70, 67
     return 1 if units <= single else -(-units // multi)
 
 

@@ -22,6 +22,7 @@ from django.utils.functional import Promise
 
 from amargah.core.tasks import enqueue_with_transaction
 from amargah.desk.notifications import deliver, retry_delay
+from amargah.desk.texts import ucs2_units
 from amargah.production.choices import DeliveryChannel, DeliveryStatus
 from amargah.production.models import Contact, Delivery, Notification
 
@@ -31,11 +32,6 @@ logger = logging.getLogger(__name__)
 SMS_SEGMENT = 70
 
 
-def sms_units(text: str) -> int:
-    """Length of ``text`` in UCS-2 code units, as an SMS segment counts them."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def fit_sms(template: str, values: Mapping[str, str], *, limit: int = SMS_SEGMENT) -> str:
     """``template % values`` shortened to ``limit`` UCS-2 units by clipping the longest values.
 
@@ -43,17 +39,17 @@ def fit_sms(template: str, values: Mapping[str, str], *, limit: int = SMS_SEGMEN
     """
     values = dict(values)
     text = template % values if values else template
-    while sms_units(text) > limit and values:
+    while ucs2_units(text) > limit and values:
         name = max(values, key=lambda key: len(values[key]))
         value = values[name]
-        keep = len(value) - (sms_units(text) - limit) - 1
+        keep = len(value) - (ucs2_units(text) - limit) - 1
         clipped = value[: max(keep, 1)].rstrip() + "…"
         if len(clipped) >= len(value):
             break
         values[name] = clipped
         text = template % values
     # Last resort when the fixed words alone are too long for one segment.
-    while sms_units(text) > limit:
+    while ucs2_units(text) > limit:
         text = text[:-1]
     return text
 
