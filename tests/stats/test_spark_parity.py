@@ -391,7 +391,7 @@ def test_spark_connect_session_agrees(
 
 
 def test_command_line_engine_option(
-    engines: tuple[Engine, Engine], sources: dict[str, Any]
+    engines: tuple[Engine, Engine], sources: dict[str, Any], tmp_path: Path
 ) -> None:
     from amargah.cli import app
 
@@ -417,6 +417,24 @@ def test_command_line_engine_option(
     ]
     assert tabulated[0].exit_code == tabulated[1].exit_code == 0
     assert json.loads(tabulated[0].stdout) == json.loads(tabulated[1].stdout)
+    written = []
+    for engine in (["--engine", "duckdb"], ["--engine", "spark"]):
+        output = tmp_path / f"weighted-{engine[1]}.parquet"
+        result = runner.invoke(
+            app,
+            ["weight", str(sources["parquet"]), "--ids", "psu_ok+ssu", "--strata", "stratum_ok",
+             "--weights", "w", "--nest", "--trim-upper", "15", "--trim-strict",
+             "--output", str(output), *engine],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        written.append(pq.read_table(output))
+    assert written[0].num_rows == written[1].num_rows == sources["arrow"].num_rows
+    assert (
+        written[0].drop_columns(["weight_final"]).equals(written[1].drop_columns(["weight_final"]))
+    )
+    trimmed = [table.column("weight_final").to_numpy() for table in written]
+    np.testing.assert_allclose(trimmed[0], trimmed[1], rtol=RELATIVE)
+    assert trimmed[0].max() <= 15 + 1e-9 < sources["arrow"].column("w").to_numpy().max()
 
 
 def test_clear_errors_without_a_usable_spark(monkeypatch: pytest.MonkeyPatch) -> None:

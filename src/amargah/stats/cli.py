@@ -564,6 +564,8 @@ def weight(
     weight_column: Annotated[
         str, typer.Option(help="Name of the new weight column.")
     ] = "weight_final",
+    engine: EngineArgument = EngineOption.duckdb,
+    spark_master: SparkMasterArgument = "local[1]",
 ) -> None:
     """Write the data with adjusted weights (post-stratified, raked, calibrated, ...)."""
     trimming = trim_upper is not None or trim_lower is not None
@@ -595,6 +597,7 @@ def weight(
             fpc=fpc,
             nest=nest,
             lonely_psu="remove",  # weighting does not need variances
+            engine=_engine(engine, spark_master),
         )
         if poststratify is not None:
             design = _poststratified(design, poststratify)
