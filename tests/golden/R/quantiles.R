@@ -52,9 +52,11 @@ ciprop_case <- function(name, data_name, r_design, python_design, variable, cate
   keep <- rep(TRUE, nrow(data))
   out <- list()
   for (dom in domains_of(data, by, keep)) {
-    sub <- des[subset_for(data, dom, keep, variable, na_rm), ]
+    # svyciprop's own na.rm: its df is degf() of the domain before the missing rows
+    # go, so a PSU whose values in the domain are all missing still counts
+    sub <- des[subset_for(data, dom, keep, variable, FALSE), ]
     sub <- update(sub, amargah_i = get(variable) == category)
-    ci <- svyciprop(~amargah_i, sub, method = "logit")
+    ci <- svyciprop(~amargah_i, sub, method = "logit", na.rm = na_rm)
     out[[length(out) + 1]] <- list(domain = dom, estimate = as.vector(coef(ci)),
                                    se = as.vector(SE(ci)), ci_lower = attr(ci, "ci")[1],
                                    ci_upper = attr(ci, "ci")[2], df = degf(sub))
@@ -96,7 +98,10 @@ cases <- list(
   ciprop_case("nhanes_race", "nhanes", nh_call, nh_py, "race", 3),
   ciprop_case("synthetic_region_by_sex", "synthetic", syn2_call, syn2_py, "region", "north",
               by = "sex", na_rm = TRUE),
-  ciprop_case("election_large", "election_pps", el_call, el_py, "size", "large")
+  ciprop_case("election_large", "election_pps", el_call, el_py, "size", "large"),
+  # race 4 has a PSU whose HI_CHOL values are all missing: R counts it in the df
+  ciprop_case("nhanes_hichol_by_race", "nhanes", nh_call, nh_py, "HI_CHOL", 1, by = "race",
+              na_rm = TRUE)
 )
 
 t_table <- expand.grid(p = c(0.6, 0.9, 0.975, 0.995), df = c(1, 2, 3, 5.5, 12, 39, 120, 1000))

@@ -699,6 +699,8 @@ def estimate_ciprop(
         ps=adjust_pair(agg, "i", "w"),
     )
     dfs = domain_df(design, agg, len(agg.domains), 1)
+    if na_rm:
+        dfs = _df_before_missing(design, agg, columns, where, dfs)
     alpha = 1 - level
     rows = []
     for cell, share in enumerate(shares):
@@ -726,6 +728,32 @@ def estimate_ciprop(
             )
         )
     return Estimates(tuple(rows))
+
+
+def _df_before_missing(
+    design: Design,
+    agg: Aggregate,
+    by: Sequence[str],
+    where: Condition | None,
+    dfs: FloatArray,
+) -> FloatArray:
+    """Degrees of freedom of each domain counting the PSUs whose values are missing.
+
+    R's ``svyciprop`` takes ``degf(design)`` on the domain before ``na.rm`` drops the
+    missing rows (unlike ``svyquantile``, which drops them first), so a PSU whose rows
+    in the domain are all missing still counts. One more pass, only when asked to
+    remove missing values.
+    """
+    whole = domain_pass(
+        design, terms={"w": _ONE.copy()}, by=by, where=where, variables=[], na_rm=False
+    )
+    counted = domain_df(design, whole, len(whole.domains), 1)
+    position = {tuple(sorted(d.items())): i for i, d in enumerate(whole.domains)}
+    return (
+        np.array([counted[position[tuple(sorted(d.items()))]] for d in agg.domains], dtype=float)
+        if len(agg.domains)
+        else dfs
+    )
 
 
 def _expit(value: float) -> float:
