@@ -1,13 +1,21 @@
-"""The adaptive CAPTCHA through HTTP: asked only after a threshold or a suspicious form."""
+"""The adaptive CAPTCHA and the public forms' limits through HTTP, on either shared cache.
+
+Every test runs twice: on the database cache (the default) and on Redis, where the
+counters are kept by server-side scripts (``amargah.desk.abuse``).
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from desk_support import VALID_COMPLAINT, form_fields
+from desk_support import VALID_COMPLAINT, form_fields, tracking_code_in
 from django.core import signing
+from django.core.cache import cache
 from django.test import Client
 
 from amargah.desk.forms import FORM_SALT
@@ -16,6 +24,24 @@ from amargah.desk.models import Ticket
 pytestmark = pytest.mark.django_db
 
 CAPTCHA = 'name="captcha_0"'
+REDIS_URL = os.environ.get("AMARGAH_TEST_DESK_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+@pytest.fixture(autouse=True, params=["database", "redis"])
+def shared_cache(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """The shared cache the counters live in: the database's, or Redis as in production."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "amargah.core.cache.RedisCache",
+                "LOCATION": REDIS_URL,
+                # Counters of earlier runs (same addresses, same hour) must not count.
+                "KEY_PREFIX": f"desk-test-{secrets.token_hex(4)}",
+            }
+        }
+    yield request.param
+    if request.param == "redis":
+        cache.clear()
 
 
 def shows_captcha(client: Client, url: str = "/desk/complaint/") -> bool:
@@ -114,3 +140,33 @@ def test_a_form_refused_by_the_mobile_limit_stays_refused_when_resent() -> None:
     statuses += [sixth.post("/desk/complaint/", data).status_code for _ in range(2)]
     assert statuses == [200] * 5 + [429, 429]
     assert Ticket.objects.count() == 5
+
+
+def test_the_address_limit_counts_every_sending(settings: Any) -> None:
+    settings.DESK_RATE_SUBMIT = "3/h"
+    client = Client(REMOTE_ADDR="10.6.0.1")
+    statuses = [client.post("/desk/complaint/", {"website": ""}).status_code for _ in range(3)]
+    assert statuses == [200] * 3  # refused forms, shown again: still counted
+    data = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    assert client.post("/desk/complaint/", data).status_code == 429
+    assert client.get("/desk/complaint/").status_code == 200  # reading is never limited
+    assert 'id="tracking-code"' in send(Client(REMOTE_ADDR="10.6.0.2"), 1)
+    assert Ticket.objects.count() == 1
+
+
+def test_a_resent_form_gets_its_ticket_back_without_counting_again(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "100/h"
+    client = Client(REMOTE_ADDR="10.7.0.1")
+    data = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    # Seven sendings of one form, more than the mobile number's five a day.
+    pages = [client.post("/desk/complaint/", data).content.decode() for _ in range(7)]
+    assert len({tracking_code_in(page) for page in pages}) == 1
+    assert Ticket.objects.count() == 1
+
+
+def test_an_ipv6_client_counts_by_its_network(settings: Any) -> None:
+    settings.DESK_CAPTCHA_AFTER = "1/h"
+    assert 'id="tracking-code"' in send(Client(REMOTE_ADDR="2001:db8:1:2::10"), 1)
+    # Another address of the same /64 is the same client; another /64 is not.
+    assert shows_captcha(Client(REMOTE_ADDR="2001:db8:1:2::99"))
+    assert not shows_captcha(Client(REMOTE_ADDR="2001:db8:1:3::10"))

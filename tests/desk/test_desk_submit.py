@@ -306,13 +306,28 @@ def test_with_the_database_queue_tasks_commit_with_the_ticket(
     data = {**fill(client, "/desk/complaint/"), **VALID_COMPLAINT}
     code = tracking_code_in(client.post("/desk/complaint/", data).content.decode())
     ticket = Ticket.objects.get(tracking_code=code)
-    rows = DBTaskResult.objects.all()
-    # Written in the request's transaction: no on-commit hook is needed for them to exist.
-    assert sorted(row.task_path.rsplit(".", 1)[1] for row in rows) == [
-        "escalate_ticket",
-        "send_notification",
-    ]
-    deferred = {row.run_after for row in rows if row.task_path.endswith("escalate_ticket")}
+    notification = Notification.objects.get(ticket=ticket)
+    # Written in the request's transaction: no on-commit hook is needed for it to exist.
+    # One row a submission: it sends the acknowledgement and arms the deadline check.
+    [row] = DBTaskResult.objects.all()
+    assert row.task_path.endswith("ticket_registered")
+    assert row.args_kwargs["args"] == [ticket.pk, notification.pk]
+    assert row.task.call(*row.args_kwargs["args"]) == ["sent"]
+    deferred = {
+        row.run_after for row in DBTaskResult.objects.filter(task_path__endswith="escalate_ticket")
+    }
     # One check, armed at 75% of the earlier target (a complaint's first response: 18 of
     # 24 hours on the 24/7 clock); it re-arms itself for the next moment when it runs.
     assert deferred == {ticket.received_at + dt.timedelta(hours=18)}
+
+
+def test_an_edited_policy_applies_to_the_next_submission(submit_complaint: Any) -> None:
+    from amargah.desk.models import SlaPolicy
+
+    before = Ticket.objects.get(tracking_code=submit_complaint())
+    policy = SlaPolicy.objects.get(kind=TicketKind.COMPLAINT)
+    policy.first_response_minutes = 60
+    policy.save()
+    after = Ticket.objects.get(tracking_code=submit_complaint())
+    assert before.due_first_response - before.received_at == dt.timedelta(hours=24)
+    assert after.due_first_response - after.received_at == dt.timedelta(hours=1)

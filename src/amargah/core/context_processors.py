@@ -65,12 +65,16 @@ setting_changed.connect(_forget_resolved, dispatch_uid="amargah-navigation")
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    """Template context shared by all pages."""
+    """Template context shared by all pages.
+
+    The menus are functions, which templates call when they are read: the site shell
+    renders them once per page address (``{% fragment %}``), not on every request.
+    """
     return {
-        "navigation": navigation(
+        "navigation": lambda: navigation(
             request.path, staff=bool(getattr(request, "user", None) and request.user.is_staff)
         ),
-        "footer_navigation": navigation(request.path, place="footer_navigation"),
+        "footer_navigation": lambda: navigation(request.path, place="footer_navigation"),
         "today": timezone.localdate(),
         "other_language": "en" if getattr(request, "LANGUAGE_CODE", "fa") == "fa" else "fa",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import jdatetime
 from django.utils import timezone
@@ -41,7 +42,13 @@ def format_date(value: dt.date | dt.datetime, language: str, *, weekday: bool = 
     Persian: Jalali calendar, Persian month names and digits ("۶ آذر ۱۴۰۵").
     Any other language: Gregorian ("27 November 2026").
     """
-    day = _local_date(value)
+    return _day_text(_local_date(value), language, weekday=weekday)
+
+
+# Pages show few distinct days (today, deadlines), each many times: converting to the
+# Jalali calendar once per day and language spares every page that work.
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: dt.date, language: str, *, weekday: bool) -> str:
     if language == "fa":
         jday = jdatetime.date.fromgregorian(date=day)
         text = f"{jday.day} {JALALI_MONTHS[jday.month - 1]} {jday.year}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ import jdatetime
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
+from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,13 +30,61 @@ from amargah.desk.choices import (
     TicketKind,
     TicketStatus,
 )
-from amargah.desk.models import CannedResponse, Holiday, Message, SurveyResponse, Ticket
+from amargah.desk.models import (
+    CannedResponse,
+    Holiday,
+    Message,
+    SlaPolicy,
+    SurveyResponse,
+    Ticket,
+)
 
 User = AuthUser | AnonymousUser
 
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+# Every submission needs its kind's policy, and policies change only by an administrator's
+# edit: each process keeps them this long (seconds). Saving or deleting one forgets them
+# in the process that did it at once; other processes follow within this time.
+POLICY_MEMO_SECONDS = 30.0
+
+
+class _PolicyMemo:
+    """Per kind: until when (``time.monotonic()``) the policy this process read holds, and it."""
+
+    entries: dict[str, tuple[float, SlaPolicy]] = {}
+
+    @classmethod
+    def forget(cls, **_: object) -> None:
+        cls.entries = {}
+
+
+setting_changed.connect(_PolicyMemo.forget, dispatch_uid="amargah-desk-policies")
+post_save.connect(_PolicyMemo.forget, sender=SlaPolicy, dispatch_uid="amargah-desk-policies")
+post_delete.connect(_PolicyMemo.forget, sender=SlaPolicy, dispatch_uid="amargah-desk-policies")
+
+
+def sla_policy(kind: str) -> SlaPolicy:
+    """The SLA policy of requests of ``kind``, read from the database at most every
+    ``POLICY_MEMO_SECONDS`` in each process (treat it as read-only).
+
+    Raises ``SlaPolicy.DoesNotExist`` if the kind has none.
+    """
+    moment = time.monotonic()
+    entry = _PolicyMemo.entries.get(kind)
+    if entry is not None and moment < entry[0]:
+        return entry[1]
+    policy = SlaPolicy.objects.get(kind=kind)
+    _PolicyMemo.entries = {**_PolicyMemo.entries, kind: (moment + POLICY_MEMO_SECONDS, policy)}
+    return policy
+
+
+def sla_policies_forget() -> None:
+    """Read the policies from the database again on next use (a stale one was refused)."""
+    _PolicyMemo.forget()
 
 
 def sla_calendar(clock: str) -> sla.Calendar:

@@ -161,14 +161,20 @@ def notification_queue(
     body: str,
     subject: str = "",
     ticket: Ticket | None = None,
+    send: bool = True,
 ) -> Notification:
-    """Write a notification to the outbox; it is sent by a task once the transaction commits."""
+    """Write a notification to the outbox; it is sent by a task once the transaction commits.
+
+    ``send=False`` leaves queueing the send to the caller (a new ticket's acknowledgements
+    travel with its first deadline check in one task: see ``ticket_registered``).
+    """
     notification = Notification.objects.create(
         ticket=ticket, channel=channel, recipient=recipient, subject=subject, body=body
     )
-    from amargah.desk import tasks  # the tasks module imports this one
+    if send:
+        from amargah.desk import tasks  # the tasks module imports this one
 
-    enqueue_with_transaction(tasks.send_notification, notification.pk)
+        enqueue_with_transaction(tasks.send_notification, notification.pk)
     return notification
 
 
@@ -232,19 +238,29 @@ def notifications_send_due(*, now: dt.datetime | None = None) -> int:
 
 
 def _notify_requester(
-    ticket: Ticket, sms: str, *, subject: str = "", email: str | None = None
-) -> None:
-    notification_queue(
-        channel=NotificationChannel.SMS, recipient=ticket.mobile, body=sms, ticket=ticket
-    )
-    if ticket.email:
+    ticket: Ticket, sms: str, *, subject: str = "", email: str | None = None, send: bool = True
+) -> list[Notification]:
+    notifications = [
         notification_queue(
-            channel=NotificationChannel.EMAIL,
-            recipient=ticket.email,
-            subject=subject or sms,
-            body=email or sms,
+            channel=NotificationChannel.SMS,
+            recipient=ticket.mobile,
+            body=sms,
             ticket=ticket,
+            send=send,
         )
+    ]
+    if ticket.email:
+        notifications.append(
+            notification_queue(
+                channel=NotificationChannel.EMAIL,
+                recipient=ticket.email,
+                subject=subject or sms,
+                body=email or sms,
+                ticket=ticket,
+                send=send,
+            )
+        )
+    return notifications
 
 
 # ----------------------------------------------------------------------------- tickets
@@ -291,11 +307,11 @@ def ticket_submit(
     committed before this function returns, so the code shown is never lost.
     """
     received_at = received_at or timezone.now()
-    policy = SlaPolicy.objects.get(kind=submission.kind)
-    calendar = selectors.sla_calendar(policy.clock)
-    first_due = calendar.add(received_at, policy.first_response_minutes)
-    resolution_due = calendar.add(received_at, policy.resolution_minutes)
     for _attempt in range(5):
+        policy = selectors.sla_policy(submission.kind)
+        calendar = selectors.sla_calendar(policy.clock)
+        first_due = calendar.add(received_at, policy.first_response_minutes)
+        resolution_due = calendar.add(received_at, policy.resolution_minutes)
         try:
             with transaction.atomic():
                 ticket = Ticket.objects.create(
@@ -320,14 +336,25 @@ def ticket_submit(
                     language=language,
                 )
                 with translation.override(language):
-                    _notify_requester(ticket, sms, subject=_("Your request is registered"))
-                _schedule_escalations(ticket)
+                    notifications = _notify_requester(
+                        ticket, sms, subject=_("Your request is registered"), send=False
+                    )
+                # One task row sends the acknowledgements and arms the first deadline
+                # check, rather than a row for each: the submission is the desk's
+                # busiest write (bench/desk_load.py).
+                from amargah.desk import tasks
+
+                enqueue_with_transaction(
+                    tasks.ticket_registered, ticket.pk, *(item.pk for item in notifications)
+                )
             return ticket, True
         except IntegrityError:
             existing = Ticket.objects.filter(form_token=form_token).first()
             if existing is not None:
                 return existing, False
-            # Otherwise two random codes collided: draw another.
+            # Otherwise two random codes collided, or the policy this process keeps
+            # was replaced meanwhile: draw another code, with the policy read again.
+            selectors.sla_policies_forget()
     raise RuntimeError("could not draw a free tracking code in five attempts")
 
 
@@ -377,6 +404,24 @@ def _schedule_escalations(ticket: Ticket) -> None:
     moment = _next_check(ticket)
     if moment is not None:
         enqueue_with_transaction(tasks.escalate_ticket, ticket.pk, when=moment)
+
+
+def ticket_registered(*, ticket_id: int, notification_ids: Sequence[int]) -> list[str]:
+    """After a submission commits: arm the ticket's first deadline check, then send its
+    acknowledgements; return each notification's status.
+
+    Run by the task that ``ticket_submit`` queues in its transaction (one task row a
+    submission instead of one per notification and one for the check). Arming first
+    keeps a slow SMS provider from delaying it; a send that fails is retried as any
+    other (``notification_send``). Should this task never run, the periodic
+    ``desk_sweep`` still sends the notifications and warns or escalates, at most one
+    sweep period late.
+    """
+    ticket = Ticket.objects.select_related("policy").filter(pk=ticket_id).first()
+    if ticket is not None:
+        with transaction.atomic():
+            _schedule_escalations(ticket)
+    return [notification_send(notification_id=pk) for pk in notification_ids]
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:

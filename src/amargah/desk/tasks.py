@@ -24,6 +24,12 @@ def send_notification(notification_id: int) -> str:
 
 
 @task()
+def ticket_registered(ticket_id: int, *notification_ids: int) -> list[str]:
+    """Arm a new ticket's first deadline check and send its acknowledgements (SMS, e-mail)."""
+    return services.ticket_registered(ticket_id=ticket_id, notification_ids=notification_ids)
+
+
+@task()
 def escalate_ticket(ticket_id: int) -> list[str]:
     """Warn of targets at risk and escalate missed ones, once each; re-arm for the deadline."""
     return services.ticket_escalate_if_breached(ticket_id=ticket_id, reschedule=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from captcha.views import captcha_image as captcha_image_view
 from django.conf import settings
@@ -22,7 +22,6 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
@@ -46,6 +45,7 @@ BACKLOG_LABELS = {
     ">10": gettext_lazy("more than 10"),
 }
 MOBILE_SUBMISSIONS_PER_DAY = "5/d"
+GuardedFormT = TypeVar("GuardedFormT", bound=forms.GuardedForm)
 TRACK_SESSION = "desk_track"
 TRACK_MINUTES = 30
 VERIFIED_MINUTES = 15
@@ -59,13 +59,6 @@ FORMS: dict[str, type[forms.RequesterForm]] = {
 
 def _rate(setting: str) -> Any:
     return lambda group, request: getattr(settings, setting)
-
-
-def _mobile_key(group: str, request: HttpRequest) -> str:
-    try:
-        return iranian.clean_mobile(request.POST.get("mobile", ""))
-    except iranian.IdentifierError:
-        return "invalid"
 
 
 def _code_key(group: str, request: HttpRequest) -> str:
@@ -97,32 +90,43 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/home.html")
 
 
-@ratelimit(key="ip", rate=_rate("DESK_RATE_SUBMIT"), method="POST", group="desk-submit")
+def _guarded_form(request: HttpRequest, form_class: type[GuardedFormT], group: str) -> GuardedFormT:
+    """The public form, bound to what was sent; counted against the sender's address first.
+
+    Raises ``Ratelimited`` (a 429 page) past ``DESK_RATE_SUBMIT`` sendings from the
+    address; asks the CAPTCHA when ``abuse`` says so. A form whose honeypot is filled
+    is not counted in the CAPTCHA's window: the caller refuses it and marks the address.
+    """
+    if request.method != "POST":
+        return form_class(captcha=abuse.captcha_required(request))
+    arrival = abuse.form_arrived(
+        request,
+        group=group,
+        rate=settings.DESK_RATE_SUBMIT,
+        counted=not request.POST.get("website"),
+    )
+    if arrival.limited:
+        raise Ratelimited
+    return form_class(request.POST, captcha=arrival.captcha)
+
+
 def submit(request: HttpRequest, kind: str) -> HttpResponse:
     """A public request form; on success the tracking code, already committed, is shown."""
-    form_class = FORMS[kind]
-    captcha = abuse.captcha_required(request)
-    if request.method == "POST":
-        form = form_class(request.POST, captcha=captcha)
+    form = _guarded_form(request, FORMS[kind], "desk-submit")
+    if form.is_bound:
         if form.honeypot_filled:
             abuse.mark_suspect(request)
             return render(
                 request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
             )
-        abuse.form_counted(request)
         if form.is_valid():
             # A resent form (a double click, a retry after an error) gets its ticket back
             # and does not count again against the mobile number's daily limit.
-            token = form.cleaned_data["stamp"]
-            if abuse.first_sending(token) and is_ratelimited(
-                request,
-                group="desk-submit-mobile",
-                key=_mobile_key,
+            if not abuse.form_accepted(
+                form.cleaned_data["stamp"],
+                mobile=form.cleaned_data["mobile"],
                 rate=MOBILE_SUBMISSIONS_PER_DAY,
-                method="POST",
-                increment=True,
             ):
-                abuse.forget_sending(token)
                 raise Ratelimited
             ticket, _created = services.ticket_submit(
                 form_token=form.cleaned_data["stamp"],
@@ -136,8 +140,6 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
                 {"ticket": ticket, "code": tracking.grouped(ticket.tracking_code), "clock": clock},
             )
         _captcha_from_now_on(request, form)
-    else:
-        form = form_class(captcha=captcha)
     return render(request, "desk/submit.html", {"form": form, "kind": TicketKind(kind)})
 
 
@@ -293,26 +295,21 @@ def track_file(request: HttpRequest, attachment_id: int) -> FileResponse:
     )
 
 
-@ratelimit(key="ip", rate=_rate("DESK_RATE_SUBMIT"), method="POST", group="desk-survey")
 def survey(request: HttpRequest) -> HttpResponse:
     """The standalone satisfaction survey."""
-    captcha = abuse.captcha_required(request)
-    if request.method == "POST":
-        form = forms.SurveyForm(request.POST, captcha=captcha)
+    form = _guarded_form(request, forms.SurveyForm, "desk-survey")
+    if form.is_bound:
         if form.honeypot_filled:
             abuse.mark_suspect(request)
             return render(
                 request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
             )
-        abuse.form_counted(request)
         if form.is_valid():
             services.survey_submit(
                 score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
             )
             return render(request, "desk/survey_thanks.html")
         _captcha_from_now_on(request, form)
-    else:
-        form = forms.SurveyForm(captcha=captcha)
     return render(request, "desk/survey.html", {"form": form})
 
 

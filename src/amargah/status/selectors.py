@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -105,6 +107,22 @@ def open_incidents() -> QuerySet[Incident]:
 
 
 BANNER_CACHE_KEY = "amargah:status:banner"
+# Each process also keeps the banner this long (seconds), sparing every page a round trip
+# to the shared cache; another process's change shows within this time.
+BANNER_PROCESS_SECONDS = 2.0
+
+
+class _BannerMemo:
+    """Until when (``time.monotonic()``) the banner this process last read holds, and it."""
+
+    entry: tuple[float, Announcements] | None = None
+
+    @classmethod
+    def forget(cls, **_: object) -> None:
+        cls.entry = None
+
+
+setting_changed.connect(_BannerMemo.forget, dispatch_uid="amargah-status-banner")
 
 
 def banner_announcements() -> Announcements:
@@ -113,15 +131,21 @@ def banner_announcements() -> Announcements:
     Every page shows the banner, so its three queries would be paid on every request;
     saving or deleting an incident, an update, a maintenance window or a termination
     notice forgets the cached banner (see ``forget_banner``), and the time limit bounds
-    how late a maintenance window enters its 48-hour notice.
+    how late a maintenance window enters its 48-hour notice. Each process keeps what
+    it read for ``BANNER_PROCESS_SECONDS`` more.
     """
     seconds = settings.STATUS_BANNER_CACHE_SECONDS
     if seconds <= 0:
         return announcements(prefetch=False)
+    moment = time.monotonic()
+    memo = _BannerMemo.entry
+    if memo is not None and moment < memo[0]:
+        return memo[1]
     cached = cache.get(BANNER_CACHE_KEY)
     if not isinstance(cached, Announcements):
         cached = announcements(prefetch=False)
         cache.set(BANNER_CACHE_KEY, cached, seconds)
+    _BannerMemo.entry = (moment + min(BANNER_PROCESS_SECONDS, seconds), cached)
     return cached
 
 
@@ -131,8 +155,14 @@ def forget_banner(**_: object) -> None:
     Now, so that this process sees the change at once; after the commit, because another
     request may have cached the old banner between this call and the commit.
     """
+    _BannerMemo.forget()
     cache.delete(BANNER_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+
+    def after_commit() -> None:
+        _BannerMemo.forget()
+        cache.delete(BANNER_CACHE_KEY)
+
+    transaction.on_commit(after_commit)
 
 
 def announcements(now: dt.datetime | None = None, *, prefetch: bool = True) -> Announcements:

@@ -1,10 +1,16 @@
-"""Template filters for Persian-first pages: Jalali dates, Persian digits, numbers."""
+"""Template filters for Persian-first pages (Jalali dates, Persian digits, numbers) and the
+site shell's fragment memo."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.template import TemplateSyntaxError
+from django.template.base import FilterExpression, Parser, Token
+from django.template.loader_tags import BlockNode
 from django.utils.translation import get_language
 
 from amargah.core import dates
@@ -81,3 +87,66 @@ def get_item(mapping: object, key: str) -> object:
     """``mapping[key]``, or an empty tuple when absent (for template lookups by variable)."""
     getter = getattr(mapping, "get", None)
     return getter(key, ()) if getter is not None else ()
+
+
+class _Fragments:
+    """Generation of every fragment's memo: a changed setting (in tests) forgets them all."""
+
+    generation = 0
+
+    @classmethod
+    def forget(cls, **_: object) -> None:
+        cls.generation += 1
+
+
+setting_changed.connect(_Fragments.forget, dispatch_uid="amargah-template-fragments")
+
+
+class FragmentNode(template.Node):
+    """Renders its content once per language and vary-on values, then returns the memo."""
+
+    # Distinct renderings kept per fragment; past this (say, many 404 paths) it starts over.
+    MAX_KEPT = 256
+    # Hidden from node searches: {% extends %} looks for the parent's blocks on every
+    # render and would otherwise walk the whole shell (none may be inside, see below).
+    child_nodelists = ()
+
+    def __init__(self, nodelist: template.NodeList, vary_on: list[FilterExpression]) -> None:
+        self.nodelist = nodelist
+        self.vary_on = vary_on
+        self.rendered: dict[tuple[object, ...], str] = {}
+        self.generation = _Fragments.generation
+
+    def render(self, context: template.Context) -> str:
+        if settings.DEBUG:  # templates edited while the development server runs
+            return self.nodelist.render(context)
+        if self.generation != _Fragments.generation:
+            self.rendered, self.generation = {}, _Fragments.generation
+        key = (get_language(), *(value.resolve(context) for value in self.vary_on))
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            if len(self.rendered) >= self.MAX_KEPT:
+                self.rendered = {}
+            self.rendered[key] = html
+        return html
+
+
+@register.tag
+def fragment(parser: Parser, token: Token) -> FragmentNode:
+    """``{% fragment value ... %}…{% endfragment %}``: the site shell's parts that are the same
+    on every page of a language, rendered once per process instead of on every request.
+
+    The content is rendered once per language and combination of the values named
+    (hashable: a path, a flag, a date) and kept in the worker's memory. It must depend
+    on nothing else: never put the CSRF token, the query string, messages or anything
+    about the visitor inside, and name as a value whatever else it shows.
+    """
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A block's content comes from the page that extends: it cannot be rendered once.
+        raise TemplateSyntaxError("{% block %} cannot be inside {% fragment %}")
+    return FragmentNode(
+        nodelist, [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    )
