@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -519,24 +520,102 @@ def test_replicates_with_calibrate_give_r_numbers(app: typer.Typer, tmp_path: Pa
     _assert_one_estimate_as_r(result, case["results"][2])
 
 
-def test_a_second_weighting_step_is_refused_clearly(app: typer.Typer, tmp_path: Path) -> None:
-    case = _replicate_weighting_case("synthetic_jk1_raked_sex_employed")
-    sex, employed = (_margin_file(tmp_path, rows) for rows in case["margins"])
-    for replicates in ([], ["--replicates", "jk1"]):
-        result = _run(
-            app,
-            str(SYNTHETIC),
-            "--ids",
-            "psu_global",
-            "--weights",
-            "w",
-            *replicates,
-            "--poststratify",
-            sex,
-            "--rake",
-            employed,
-            "--total",
-            "x",
+def _chained_case(name: str) -> dict[str, Any]:
+    reference = json.loads((GOLDEN / "chained_weighting.json").read_text())
+    case: dict[str, Any] = next(c for c in reference["cases"] if c["name"] == name)
+    return case
+
+
+def test_weighting_steps_apply_in_command_line_order(app: typer.Typer, tmp_path: Path) -> None:
+    design = [
+        "--ids",
+        "SDMVPSU",
+        "--strata",
+        "SDMVSTRA",
+        "--weights",
+        "WTMEC2YR",
+        "--nest",
+        "--total",
+        "HI_CHOL",
+        "--na-rm",
+    ]
+    for name, replicates in (
+        ("nhanes_poststratify_rake", []),
+        ("nhanes_poststratify_rake_jkn", ["--replicates", "jkn"]),
+    ):
+        case = _chained_case(name)
+        poststrata, raking = case["steps"]
+        race = _margin_file(tmp_path, poststrata["population"])
+        sex, age = (_margin_file(tmp_path, rows) for rows in raking["margins"])
+        weighting = ["--poststratify", race, "--rake", sex, "--rake", age]
+        result = _run(app, str(NHANES), *design, *replicates, *weighting)
+        _assert_one_estimate_as_r(result, case["results"][0])
+    # the other order is another design: raking first, then post-stratification
+    reverse = _run(app, str(NHANES), *design, "--rake", sex, "--rake", age, "--poststratify", race)
+    assert reverse.exit_code == 0, reverse.output
+    (row,) = json.loads(reverse.stdout)["estimates"]
+    (expected,) = _chained_case("nhanes_poststratify_rake")["results"][0]["estimates"]
+    assert not math.isclose(row["estimate"], expected["estimate"], rel_tol=1e-6)
+    # raking then calibration, as R's rake then calibrate; given the other way round,
+    # calibration comes first
+    case = _chained_case("nhanes_rake_calibrate")
+    raking, calibration = case["steps"]
+    totals = tmp_path / "totals.json"
+    totals.write_text(json.dumps(calibration["totals"]))
+    sex, race = (_margin_file(tmp_path, rows) for rows in raking["margins"])
+    rake = ["--rake", sex, "--rake", race]
+    calibrate = ["--calibrate", calibration["formula"], "--totals", str(totals)]
+    result = _run(app, str(NHANES), *design, *rake, *calibrate)
+    _assert_one_estimate_as_r(result, case["results"][0])
+    result = _run(app, str(NHANES), *design, *calibrate, *rake)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["estimates"]
+    expected_total = case["results"][0]["estimates"][0]["estimate"]
+    assert not math.isclose(row["estimate"], expected_total, rel_tol=1e-6)
+
+
+def test_weight_command_chains_steps_in_command_line_order(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """`amargah weight` with several steps writes R's chained weights, in the order given."""
+    case = _chained_case("nhanes_poststratify_rake")
+    poststrata, raking = case["steps"]
+    race = _margin_file(tmp_path, poststrata["population"])
+    sex, age = (_margin_file(tmp_path, rows) for rows in raking["margins"])
+    design = ["--ids", "SDMVPSU", "--strata", "SDMVSTRA", "--weights", "WTMEC2YR", "--nest"]
+    totals = []
+    for order in (
+        ["--poststratify", race, "--rake", sex, "--rake", age],
+        ["--rake", sex, "--rake", age, "--poststratify", race],
+    ):
+        output = tmp_path / "weighted.parquet"
+        written = CliRunner().invoke(
+            app, ["weight", str(NHANES), *design, *order, "--output", str(output)]
         )
-        assert result.exit_code == 2
-        assert "already post-stratified" in result.stderr
+        assert written.exit_code == 0, written.output
+        # the written weights give the chained design's estimate (its SE is a design's,
+        # which plain weights do not carry)
+        result = _run(
+            app, str(output), *design[:-3], "--weights", "weight_final", "--nest",
+            "--total", "HI_CHOL", "--na-rm",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        totals.append(json.loads(result.stdout)["estimates"][0]["estimate"])
+        # the last step holds: post-stratification exactly, raking to its tolerance
+        table = pq.read_table(output)
+        if order[0] == "--poststratify":
+            column, margin, tolerance = "RIAGENDR", raking["margins"][0], 1e-4
+        else:
+            column, margin, tolerance = "race", poststrata["population"], 1e-12
+        sums = table.group_by(column).aggregate([("weight_final", "sum")]).to_pylist()
+        written_sums = {row[column]: row["weight_final_sum"] for row in sums}
+        for row in margin:
+            assert math.isclose(written_sums[row[column]], row["Freq"], rel_tol=tolerance)
+    (expected,) = case["results"][0]["estimates"]
+    assert math.isclose(totals[0], expected["estimate"], rel_tol=1e-6)
+    assert not math.isclose(totals[1], expected["estimate"], rel_tol=1e-6)
+    bad = CliRunner().invoke(
+        app, ["weight", str(NHANES), *design, "--output", str(tmp_path / "x.parquet")]
+    )
+    assert bad.exit_code == 2
+    assert "give at least one of" in bad.stderr

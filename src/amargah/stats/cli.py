@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -106,6 +107,27 @@ SparkMasterArgument = Annotated[
 ]
 
 
+# where the order of the weighting options on the command line is noted (ctx.meta)
+_WEIGHTING_ORDER = "amargah_weighting_order"
+
+
+def _note_weighting(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """Note that a weighting option was given: click processes the options given on the
+    command line in their order there, so the notes keep it."""
+    if value is not None and value != [] and param.name:
+        # --trim-upper and --trim-lower are one step
+        name = "trim" if param.name.startswith("trim_") else param.name
+        ctx.meta.setdefault(_WEIGHTING_ORDER, []).append(name)
+    return value
+
+
+def _weighting_order(ctx: typer.Context, given: dict[str, bool]) -> list[str]:
+    """The weighting options given, in command-line order (else the listed order)."""
+    noted = ctx.meta.get(_WEIGHTING_ORDER, [])
+    order = [name for name in dict.fromkeys(noted) if given.get(name)]
+    return order + [name for name, present in given.items() if present and name not in order]
+
+
 class LonelyPSUOption(StrEnum):
     """R's ``survey.lonely.psu`` choices (the same as ``design.LONELY_PSU_OPTIONS``)."""
 
@@ -127,6 +149,7 @@ def register(app: typer.Typer) -> None:
 
 
 def estimate(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Microdata: a .csv or .parquet file.")],
     *,
     ids: Annotated[
@@ -150,12 +173,15 @@ def estimate(
         typer.Option(
             "--poststratify",
             help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
+            callback=_note_weighting,
         ),
     ] = None,
     rake: Annotated[
         list[str] | None,
         typer.Option(
-            "--rake", help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat)."
+            "--rake",
+            help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat).",
+            callback=_note_weighting,
         ),
     ] = None,
     rake_epsilon: Annotated[
@@ -164,7 +190,10 @@ def estimate(
     rake_maxit: Annotated[int, typer.Option(help="At most this many raking sweeps.")] = 10,
     calibrate: Annotated[
         str | None,
-        typer.Option(help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).'),
+        typer.Option(
+            help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).',
+            callback=_note_weighting,
+        ),
     ] = None,
     totals: Annotated[
         Path | None,
@@ -220,7 +249,12 @@ def estimate(
     engine: EngineArgument = EngineOption.duckdb,
     spark_master: SparkMasterArgument = "local[1]",
 ) -> None:
-    """Estimate totals, means, ratios, proportions and quantiles with standard errors."""
+    """Estimate totals, means, ratios, proportions and quantiles with standard errors.
+
+    --poststratify, --rake and --calibrate given together are applied
+    in the order given on the command line, each on the weights the
+    previous one left (the margins of a repeated --rake are one step).
+    """
     requests = _requests(
         total=total,
         mean=mean,
@@ -270,18 +304,14 @@ def estimate(
                 )
             elif mse or replicates_count is not None or seed is not None:
                 raise SurveyInputError("--mse, --replicates-count and --seed need --replicates")
-            if poststratify is not None:
-                design = _poststratified(design, poststratify)
-            if rake:
-                design = design.rake(
-                    [_margin(argument, "--rake") for argument in rake],
-                    epsilon=rake_epsilon,
-                    maxit=rake_maxit,
-                )
-            if calibrate is not None:
-                design = _calibrated(design, calibrate, totals, calfun)
-            elif totals is not None:
+            if totals is not None and calibrate is None:
                 raise SurveyInputError("--totals needs --calibrate")
+            steps: dict[str, Step | None] = {
+                "poststratify": _poststratified(poststratify),
+                "rake": _raked(rake, rake_epsilon, rake_maxit),
+                "calibrate": _calibrated(calibrate, totals, calfun),
+            }
+            design = _weighted(design, ctx, steps)
             progress.advance(task)
             results = Estimates()
             for statistic, argument in requests:
@@ -308,14 +338,57 @@ def _margin(argument: str, option: str) -> tuple[str, pa.Table]:
     return columns.strip(), population
 
 
-def _poststratified(design: Design, argument: str) -> Design:
+Step = Callable[[Design], Design]
+
+
+def _weighted(design: Design, ctx: typer.Context, steps: Mapping[str, Step | None]) -> Design:
+    """The design with the weighting steps given, applied in command-line order."""
+    given = {name: step is not None for name, step in steps.items()}
+    for name in _weighting_order(ctx, given):
+        step = steps[name]
+        if step is not None:
+            design = step(design)
+    return design
+
+
+def _poststratified(argument: str | None) -> Step | None:
+    if argument is None:
+        return None
     columns, population = _margin(argument, "--poststratify")
-    return design.poststratify(columns, population)
+    return lambda design: design.poststratify(columns, population)
 
 
-def _calibrated(
-    design: Design, formula: str, totals: Path | None, calfun: CalibrationOption
-) -> Design:
+def _raked(arguments: list[str] | None, epsilon: float, maxit: int) -> Step | None:
+    if not arguments:
+        return None
+    margins = [_margin(argument, "--rake") for argument in arguments]
+    return lambda design: design.rake(margins, epsilon=epsilon, maxit=maxit)
+
+
+def _adjusted(classes: str | None, response: str | None, respondent: str) -> Step | None:
+    if classes is None:
+        return None
+    if response is None:
+        raise SurveyInputError("--nonresponse needs --response COL")
+    status = response
+    return lambda design: design.adjust_nonresponse(
+        classes, response=status, respondent=_typed(design, status, respondent)
+    )
+
+
+def _trimmed(upper: float | None, lower: float | None, *, strict: bool) -> Step | None:
+    if upper is None and lower is None:
+        return None
+    return lambda design: design.trim_weights(
+        upper=math.inf if upper is None else upper,
+        lower=-math.inf if lower is None else lower,
+        strict=strict,
+    )
+
+
+def _calibrated(formula: str | None, totals: Path | None, calfun: CalibrationOption) -> Step | None:
+    if formula is None:
+        return None
     if totals is None:
         raise SurveyInputError("--calibrate needs --totals FILE.json")
     if not totals.exists():
@@ -329,7 +402,7 @@ def _calibrated(
     ):
         raise SurveyInputError(f"{totals.name} must map model column names to numbers")
     function: CalibrationFunction = "raking" if calfun is CalibrationOption.raking else "linear"
-    return design.calibrate(formula, values, calfun=function)
+    return lambda design: design.calibrate(formula, values, calfun=function)
 
 
 def _requests(
@@ -498,6 +571,7 @@ def tabulate(
 
 
 def weight(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Microdata: a .csv or .parquet file.")],
     *,
     output: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
@@ -519,11 +593,15 @@ def weight(
         typer.Option(
             "--poststratify",
             help="Post-stratify: COL[+COL]=FILE.csv with columns COL and Freq (population).",
+            callback=_note_weighting,
         ),
     ] = None,
     calibrate: Annotated[
         str | None,
-        typer.Option(help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).'),
+        typer.Option(
+            help='Calibrate to totals: a model such as "~x1+x2" (needs --totals).',
+            callback=_note_weighting,
+        ),
     ] = None,
     totals: Annotated[
         Path | None,
@@ -535,7 +613,9 @@ def weight(
     rake: Annotated[
         list[str] | None,
         typer.Option(
-            "--rake", help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat)."
+            "--rake",
+            help="Rake to a margin: COL[+COL]=FILE.csv with COL and Freq (repeat).",
+            callback=_note_weighting,
         ),
     ] = None,
     rake_epsilon: Annotated[
@@ -544,7 +624,10 @@ def weight(
     rake_maxit: Annotated[int, typer.Option(help="At most this many raking sweeps.")] = 10,
     nonresponse: Annotated[
         str | None,
-        typer.Option(help="Nonresponse adjustment within these weighting classes (COL[+COL])."),
+        typer.Option(
+            help="Nonresponse adjustment within these weighting classes (COL[+COL]).",
+            callback=_note_weighting,
+        ),
     ] = None,
     response: Annotated[
         str | None, typer.Option(help="Response status column (with --nonresponse).")
@@ -553,10 +636,16 @@ def weight(
         str, typer.Option(help="Value of the response column for respondents.")
     ] = "1",
     trim_upper: Annotated[
-        float | None, typer.Option(help="Trim weights above this (R's trimWeights upper).")
+        float | None,
+        typer.Option(
+            help="Trim weights above this (R's trimWeights upper).", callback=_note_weighting
+        ),
     ] = None,
     trim_lower: Annotated[
-        float | None, typer.Option(help="Raise weights below this (R's trimWeights lower).")
+        float | None,
+        typer.Option(
+            help="Raise weights below this (R's trimWeights lower).", callback=_note_weighting
+        ),
     ] = None,
     trim_strict: Annotated[
         bool, typer.Option("--trim-strict", help="Repeat trimming until within bounds.")
@@ -567,18 +656,22 @@ def weight(
     engine: EngineArgument = EngineOption.duckdb,
     spark_master: SparkMasterArgument = "local[1]",
 ) -> None:
-    """Write the data with adjusted weights (post-stratified, raked, calibrated, ...)."""
+    """Write the data with adjusted weights (post-stratified, raked, calibrated, ...).
+
+    Several steps may be given; they are applied in their order on the command line,
+    each to the weights the one before it produced (as R's functions chained).
+    """
     trimming = trim_upper is not None or trim_lower is not None
-    chosen = [
-        poststratify is not None,
-        bool(rake),
-        calibrate is not None,
-        nonresponse is not None,
-        trimming,
-    ]
-    if sum(chosen) != 1:
+    given = {
+        "poststratify": poststratify is not None,
+        "rake": bool(rake),
+        "calibrate": calibrate is not None,
+        "nonresponse": nonresponse is not None,
+        "trim": trimming,
+    }
+    if not any(given.values()):
         typer.echo(
-            "amargah weight: error: give one of --poststratify, --rake, --calibrate, "
+            "amargah weight: error: give at least one of --poststratify, --rake, --calibrate, "
             "--nonresponse or --trim-upper/--trim-lower",
             err=True,
         )
@@ -599,28 +692,18 @@ def weight(
             lonely_psu="remove",  # weighting does not need variances
             engine=_engine(engine, spark_master),
         )
-        if poststratify is not None:
-            design = _poststratified(design, poststratify)
-        elif rake:
-            design = design.rake(
-                [_margin(argument, "--rake") for argument in rake],
-                epsilon=rake_epsilon,
-                maxit=rake_maxit,
-            )
-        elif calibrate is not None:
-            design = _calibrated(design, calibrate, totals, calfun)
-        elif nonresponse is not None:
-            if response is None:
-                raise SurveyInputError("--nonresponse needs --response COL")
-            design = design.adjust_nonresponse(
-                nonresponse, response=response, respondent=_typed(design, response, respondent)
-            )
-        else:
-            design = design.trim_weights(
-                upper=math.inf if trim_upper is None else trim_upper,
-                lower=-math.inf if trim_lower is None else trim_lower,
-                strict=trim_strict,
-            )
+        if totals is not None and calibrate is None:
+            raise SurveyInputError("--totals needs --calibrate")
+        if response is not None and nonresponse is None:
+            raise SurveyInputError("--response needs --nonresponse")
+        steps: dict[str, Step | None] = {
+            "poststratify": _poststratified(poststratify),
+            "rake": _raked(rake, rake_epsilon, rake_maxit),
+            "calibrate": _calibrated(calibrate, totals, calfun),
+            "nonresponse": _adjusted(nonresponse, response, respondent),
+            "trim": _trimmed(trim_upper, trim_lower, strict=trim_strict),
+        }
+        design = _weighted(design, ctx, steps)
         table = design.weighted_data(weight_column=weight_column)
     except SurveyInputError as error:
         typer.echo(f"amargah weight: error: {error}", err=True)

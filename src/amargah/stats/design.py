@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SuppliedMethod,
     )
     from amargah.stats.weighting.calibrate import Calibration, CalibrationFunction
+    from amargah.stats.weighting.chain import Chain, WeightingStep
     from amargah.stats.weighting.poststratify import PostStrata
     from amargah.stats.weighting.rake import Raking
 
@@ -88,6 +89,9 @@ class Units:
         probabilities are given; ones otherwise.
     count
         Number of units.
+    key_ranges
+        Per key column, ``(lowest, highest)`` of its values when they are integers,
+        ``None`` otherwise (estimators pack integer keys into one number).
     """
 
     relation: str
@@ -96,11 +100,18 @@ class Units:
     weight_factor: FloatArray
     count: int
     stratum_labels: tuple[Any, ...] = ()
+    key_ranges: tuple[tuple[int, int] | None, ...] = ()
 
     @property
     def has_derived_weights(self) -> bool:
         """Whether weights come from the fpc, per unit, rather than from a column."""
         return bool(np.any(self.weight_factor != 1.0))
+
+    def key_range(self, column: str) -> tuple[int, int] | None:
+        """``(lowest, highest)`` value of an integer key column; None when unknown."""
+        if column not in self.key_columns or len(self.key_ranges) != len(self.key_columns):
+            return None
+        return self.key_ranges[self.key_columns.index(column)]
 
 
 class Design:
@@ -145,7 +156,7 @@ class Design:
     """
 
     __slots__ = (
-        "_calibration",
+        "_chain",
         "_columns",
         "_engine",
         "_engine_names",
@@ -154,18 +165,17 @@ class Design:
         "_lonely_psu",
         "_memo",
         "_nest",
-        "_poststrata",
         "_probs",
-        "_raking",
         "_rows",
         "_schema",
         "_source",
+        "_steps",
         "_strata",
         "_units",
         "_weights",
     )
 
-    _calibration: Calibration | None
+    _chain: Chain | None
     _columns: frozenset[str]
     _engine: Engine
     _engine_names: dict[str, str]
@@ -174,12 +184,11 @@ class Design:
     _lonely_psu: LonelyPSU
     _memo: list[tuple[str, pa.Table]]
     _nest: bool
-    _poststrata: PostStrata | None
     _probs: str | None
-    _raking: Raking | None
     _rows: int
     _schema: pa.Schema
     _source: str
+    _steps: tuple[WeightingStep, ...]
     _strata: tuple[str, ...]
     _units: Units
     _weights: str | None
@@ -211,9 +220,8 @@ class Design:
         self._set("_probs", probs)
         self._set("_nest", bool(nest))
         self._set("_lonely_psu", lonely_psu)
-        self._set("_poststrata", None)
-        self._set("_calibration", None)
-        self._set("_raking", None)
+        self._set("_steps", ())
+        self._set("_chain", None)
         self._set("_memo", [])
         source, rows, engine_names = register_data(self._engine, data)
         self._set("_source", source)
@@ -343,15 +351,33 @@ class Design:
     def weight_expression(self) -> exp.Expr:
         """The row weight as an SQL expression (1 when weights come from the fpc).
 
-        After post-stratification it includes the post-stratum's factor, read from
-        the post-strata relation that `select_from` joins (alias ``ps``).
+        After weighting steps it is the sampling weight times every step's factor, in
+        order: a calibration's ``g`` of the row, or the factor of the row's group read
+        from the step's relation that `select_from` joins (alias `step_alias`).
         """
-        base = self.sampling_weight_expression()
-        if self._calibration is not None:
-            return exp.Mul(this=base, expression=self._calibration.g_expression())
-        if self._poststrata is None:
-            return base
-        return exp.Mul(this=base, expression=exp.column("amargah_g", table="ps"))
+        weight = self.sampling_weight_expression()
+        for j, step in enumerate(self._steps):
+            if step.calibration is not None:
+                factor = step.calibration.g_expression()
+            else:
+                factor = exp.column("amargah_g", table=self.step_alias(j))
+            weight = exp.Mul(this=weight, expression=factor)
+        return weight
+
+    @staticmethod
+    def step_alias(index: int) -> str:
+        """Alias, in `select_from`, of the relation of the weighting step ``index``."""
+        return f"ps{index}"
+
+    @property
+    def steps(self) -> tuple[WeightingStep, ...]:
+        """The weighting steps applied to this design's weights, in order."""
+        return self._steps
+
+    @property
+    def chain(self) -> Chain | None:
+        """The weighting cells of a design with several weighting steps (else None)."""
+        return self._chain
 
     def sampling_weight_expression(self) -> exp.Expr:
         """The weight before any post-stratification."""
@@ -364,8 +390,9 @@ class Design:
 
     @property
     def calibration(self) -> Calibration | None:
-        """The calibration of this design's weights, if any."""
-        return self._calibration
+        """The (last) calibration of this design's weights, if any."""
+        found = [s.calibration for s in self._steps if s.calibration is not None]
+        return found[-1] if found else None
 
     def calibrate(
         self,
@@ -398,7 +425,9 @@ class Design:
         -------
         Design
             A new design whose weights reproduce the totals; estimators' variances use
-            the residuals of the linearised values on the model, as R's do.
+            the residuals of the linearised values on the model, as R's do. On a design
+            already weighted, the model is fitted to its weights and the step chained
+            after the others (`steps`), as R's ``calibrate`` of such a design.
         """
         from amargah.stats.weighting.calibrate import calibrate
 
@@ -433,8 +462,9 @@ class Design:
 
     @property
     def raking(self) -> Raking | None:
-        """The raking of this design's weights, if any."""
-        return self._raking
+        """The (last) raking of this design's weights, if any."""
+        found = [s.raking for s in self._steps if s.raking is not None]
+        return found[-1] if found else None
 
     def rake(
         self,
@@ -462,7 +492,8 @@ class Design:
         -------
         Design
             A new design; estimators' variances centre the linearised values on the
-            margins as R does for raked designs.
+            margins as R does for raked designs. On a design already weighted, the
+            margins are fitted from its weights and the step chained (`steps`).
         """
         from amargah.stats.weighting.rake import rake
 
@@ -470,20 +501,28 @@ class Design:
 
     @property
     def poststrata(self) -> PostStrata | None:
-        """The post-stratification of this design, if any."""
-        return self._poststrata
+        """The groups of the (last) step joined per row: post-strata, raking cells or
+        trimmed weight values; None without such a step."""
+        found = [s.groups for s in self._steps if s.groups is not None]
+        return found[-1] if found else None
 
     def select_from(self, *selections: exp.Expr) -> exp.Select:
-        """``SELECT selections FROM`` the data, joined to what the weights need."""
+        """``SELECT selections FROM`` the data, joined to what the weights need.
+
+        Each weighting step with a relation is joined in order, as `step_alias`.
+        """
         query = exp.select(*selections).from_(exp.to_table(self._source))
-        if self._poststrata is not None:
+        for j, step in enumerate(self._steps):
+            if step.groups is None:
+                continue
+            alias = self.step_alias(j)
             on = exp.and_(
                 *(
-                    exp.EQ(this=self.column(c), expression=exp.column(f"amargah_pk{i}", table="ps"))
-                    for i, c in enumerate(self._poststrata.columns)
+                    exp.EQ(this=key, expression=exp.column(f"amargah_pk{i}", table=alias))
+                    for i, key in enumerate(step.join_keys(self))
                 )
             )
-            query = query.join(exp.to_table(self._poststrata.relation).as_("ps"), on=on)
+            query = query.join(exp.to_table(step.groups.relation).as_(alias), on=on)
         return query
 
     def poststratify(
@@ -512,7 +551,9 @@ class Design:
         Design
             A new design whose weights sum to the population sizes in every
             post-stratum and whose variance is that of the post-stratified estimator
-            (linearised values centred within post-strata, as R does).
+            (linearised values centred within post-strata, as R does). On a design
+            already weighted, the post-strata are sized on its weights and the step
+            chained (`steps`).
         """
         from amargah.stats.weighting.poststratify import poststratify
 
@@ -886,8 +927,8 @@ class Design:
     def _validate_columns(self) -> list[tuple[str, exp.Expr, str]]:
         """Check the design columns' names and types; return row checks for the pass.
 
-        Each check is (column, condition on a bad row, message); the conditions are
-        counted in the same pass that finds the sampling units.
+        Each check is (column, condition on a bad row, message); `_check_rows` applies
+        them when the sampling units are found.
         """
         named = [*self._ids, *self._strata, *self._fpc]
         named += [c for c in (self._weights, self._probs) if c is not None]
@@ -951,17 +992,10 @@ class Design:
         for j, column in enumerate(self._fpc):
             fpc_bounds.append(exp.func("min", self.number(column)).as_(f"fmin{j}"))
             fpc_bounds.append(exp.func("max", self.number(column)).as_(f"fmax{j}"))
-        # COUNT of a CASE without ELSE: cheaper than summing ones and zeros, and a
-        # 64-bit integer in every engine
-        counts = [
-            exp.func("count", exp.Case().when(cond, exp.Literal.number(1))).as_(f"check{i}")
-            for i, (_, cond, _) in enumerate(checks)
-        ]
         query = (
             exp.select(
                 *keys,
                 *fpc_bounds,
-                *counts,
                 exp.func("min", exp.column(ROW_COLUMN, quoted=True)).as_("first_row"),
             )
             .from_(exp.to_table(self._source))
@@ -969,9 +1003,7 @@ class Design:
         )
         table = self._engine.execute(query)
         # bad rows are reported before anything is built on them
-        for i, (column, cond, message) in enumerate(checks):
-            if pc.sum(table.column(f"check{i}")).as_py():
-                raise SurveyInputError(message, column=column, rows=self.first_rows(cond))
+        self._check_rows(checks, table, key_columns)
         # the unit order follows the first row of each unit, so that unit numbers are
         # stable across runs
         table = table.sort_by("first_row")
@@ -1040,7 +1072,48 @@ class Design:
             weight_factor=weight_factor,
             count=count,
             stratum_labels=tuple(labels),
+            key_ranges=tuple(_integer_range(table.column(f"k{i}")) for i in range(len(keys))),
         )
+
+    def _check_rows(
+        self,
+        checks: Sequence[tuple[str, exp.Expr, str]],
+        units: pa.Table,
+        key_columns: Sequence[str],
+    ) -> None:
+        """Raise on the first check, in order, that some row fails.
+
+        A missing value in a unit's key column shows in ``units`` as a missing key.
+        The other checks are counted together in one ungrouped pass: per row it costs
+        a fraction of counts kept per unit, and Parquet statistics often answer it
+        without reading the rows. Only when some row fails is each one counted.
+        """
+        failing = [False] * len(checks)
+        counted: list[int] = []
+        for i, (column, cond, _) in enumerate(checks):
+            if column in key_columns and cond == self.column(column).is_(exp.Null()):
+                k = list(key_columns).index(column)
+                failing[i] = units.column(f"k{k}").null_count > 0
+            else:
+                counted.append(i)
+
+        def count(cond: exp.Expr) -> exp.Expr:
+            # COUNT of a CASE without ELSE: cheaper than summing ones and zeros, and a
+            # 64-bit integer in every engine
+            return exp.func("count", exp.Case().when(cond, exp.Literal.number(1)))
+
+        source = exp.to_table(self._source)
+        if counted:
+            some = exp.or_(*(exp.Paren(this=checks[i][1].copy()) for i in counted))
+            bad = self._engine.execute(exp.select(count(some).as_("bad")).from_(source))
+            if bad.column(0)[0].as_py():
+                each = [count(checks[i][1].copy()).as_(f"check{i}") for i in counted]
+                table = self._engine.execute(exp.select(*each).from_(source))
+                for i in counted:
+                    failing[i] = bool(table.column(f"check{i}")[0].as_py())
+        for (column, cond, message), fails in zip(checks, failing, strict=True):
+            if fails:
+                raise SurveyInputError(message, column=column, rows=self.first_rows(cond))
 
     def _fpc_kind(self, table: pa.Table) -> str:
         values = np.concatenate(
@@ -1291,6 +1364,53 @@ class ReplicateDesign(Design):
             level=level,
         )
 
+    def _reweighted(self, base: Design) -> ReplicateDesign:
+        """A replicate design over ``base`` (this design with one more weighting step).
+
+        Every replicate is re-weighted through the new step as the full sample was: a
+        first post-stratification or raking from the PSU x post-stratum sums; anything
+        else (a chain of steps, nonresponse, replicate weight columns) through the
+        chain's weighting cells.
+        """
+        from amargah.stats.estimation.replication import grouped_df, poststratum_ratio
+        from amargah.stats.weighting.chain import (
+            chain_df,
+            ensure_chain,
+            replicate_ratio,
+            supplied_factors,
+        )
+
+        if self._scheme.columns:
+            # replicate weight columns: every column re-weighted through every step
+            base = ensure_chain(base)
+            factors = supplied_factors(base, self._scheme)
+            return ReplicateDesign(base, replace(self._scheme, supplied_factors=factors))
+
+        # R recomputes a re-weighted replicate design's degrees of freedom: the rank of
+        # its replicate weights minus one
+        psu = self._units.stages[0].cluster
+        groups, raking = base.poststrata, base.raking
+        single = len(base.steps) == 1 and base.steps[0].kind in ("poststratify", "rake")
+        if base.chain is None and groups is not None and single:
+            ratio = poststratum_ratio(base, self._scheme)
+            if raking is not None:
+                weight = raking.base_weight * groups.factor[raking.cell]
+                df = grouped_df(base, self._scheme, psu[raking.unit], raking.cell, ratio, weight)
+            else:
+                df = grouped_df(
+                    base, self._scheme, psu[groups.unit], groups.stratum, ratio, groups.weight
+                )
+            return ReplicateDesign(base, replace(self._scheme, poststratum_ratio=ratio, degrees=df))
+        base = ensure_chain(base)
+        ratio = replicate_ratio(base, self._scheme)
+        scheme = replace(
+            self._scheme,
+            poststratum_ratio=ratio,
+            calibration_coefficients=None,
+            degrees=chain_df(base, self._scheme, ratio),
+        )
+        return ReplicateDesign(base, scheme)
+
     def poststratify(
         self,
         strata: str | Sequence[str],
@@ -1302,21 +1422,13 @@ class ReplicateDesign(Design):
 
         The full-sample weights are post-stratified as by `Design.poststratify`, and
         every replicate's weights are rescaled to the same population sizes, so the
-        replicate variance accounts for the post-stratification.
+        replicate variance accounts for the post-stratification. After an earlier
+        weighting step, each replicate is post-stratified from its own weights.
         """
-        from amargah.stats.estimation.replication import poststratum_ratio
         from amargah.stats.weighting.poststratify import poststratify
 
-        if self._scheme.columns:
-            raise SurveyInputError(
-                "post-stratification of replicate weights given as columns is not available; "
-                "post-stratify the design, then make its replicates"
-            )
-        if self._scheme.poststratum_ratio is not None:
-            raise SurveyInputError("the design is already post-stratified")
         base = poststratify(self, strata, population, partial=partial)
-        scheme = replace(self._scheme, poststratum_ratio=poststratum_ratio(base, self._scheme))
-        return ReplicateDesign(base, scheme)
+        return self._reweighted(base)
 
     def rake(
         self,
@@ -1331,19 +1443,10 @@ class ReplicateDesign(Design):
         weights are raked to the same margins with as many sweeps, so the replicate
         variance accounts for the raking.
         """
-        from amargah.stats.estimation.replication import poststratum_ratio
         from amargah.stats.weighting.rake import rake
 
-        if self._scheme.columns:
-            raise SurveyInputError(
-                "raking of replicate weights given as columns is not available; "
-                "rake the design, then make its replicates"
-            )
-        if self._scheme.poststratum_ratio is not None:
-            raise SurveyInputError("the design is already post-stratified or raked")
         base = rake(self, margins, epsilon=epsilon, maxit=maxit)
-        scheme = replace(self._scheme, poststratum_ratio=poststratum_ratio(base, self._scheme))
-        return ReplicateDesign(base, scheme)
+        return self._reweighted(base)
 
     def calibrate(
         self,
@@ -1354,22 +1457,38 @@ class ReplicateDesign(Design):
         maxit: int = 50,
         epsilon: float = 1e-10,
     ) -> Design:
-        """A linearly calibrated replicate design (R's ``calibrate`` of a svrep design).
+        """A calibrated replicate design (R's ``calibrate`` of a svrep design).
 
         The full-sample weights are calibrated as by `Design.calibrate`, and every
-        replicate's weights are calibrated to the same totals, so the replicate
-        variance accounts for the calibration. Only ``calfun="linear"``.
+        replicate's weights are calibrated to the same totals (raking: with R's
+        Newton steps from zero and the same ``epsilon``), so the replicate variance
+        accounts for the calibration.
         """
         from amargah.stats.weighting.calibrate import calibrate
 
-        if self._scheme.columns:
-            raise SurveyInputError(
-                "calibration of replicate weights given as columns is not available; "
-                "calibrate the design, then make its replicates"
-            )
-        if self._scheme.poststratum_ratio is not None:
-            raise SurveyInputError("the design is already post-stratified or raked")
         return calibrate(self, formula, totals, calfun=calfun, maxit=maxit, epsilon=epsilon)
+
+    def adjust_nonresponse(
+        self, classes: str | Sequence[str], *, response: str, respondent: Any = 1
+    ) -> Design:
+        """A replicate design adjusted for nonresponse (see `Design.adjust_nonresponse`).
+
+        Every replicate's respondents are scaled to the classes' full-sample totals, as
+        R's ``postStratify`` of the respondents of a replicate design does.
+        """
+        from amargah.stats.weighting.nonresponse import adjust_nonresponse
+
+        base = adjust_nonresponse(self, classes, response=response, respondent=respondent)
+        return self._reweighted(base)
+
+    def trim_weights(
+        self, *, upper: float = math.inf, lower: float = -math.inf, strict: bool = False
+    ) -> Design:
+        """Not available for replicate designs: trim the design, then replicate it."""
+        raise SurveyInputError(
+            "trimming the weights of a replicate design is not available; trim the "
+            "weights, then make the replicates"
+        )
 
     def replicate(
         self,
@@ -1399,6 +1518,14 @@ def _combine(parts: Sequence[IntArray]) -> IntArray:
     """Codes of the combinations of several code arrays (0..k-1)."""
     sizes = [int(p.max()) + 1 if len(p) else 1 for p in parts]
     return dense_combination(parts, sizes)[0]
+
+
+def _integer_range(column: pa.ChunkedArray) -> tuple[int, int] | None:
+    """``(lowest, highest)`` of an integer key column without missing values, else None."""
+    if not pa.types.is_integer(column.type) or column.null_count or len(column) == 0:
+        return None
+    bounds = pc.min_max(column)
+    return int(bounds["min"].as_py()), int(bounds["max"].as_py())
 
 
 def _check_nested(

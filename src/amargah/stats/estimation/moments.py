@@ -6,7 +6,12 @@ depend only on the domain. The stratified between-PSU variance therefore needs, 
 stratum × domain, only the sums of the PSU totals and of their products. One query
 makes them: an inner aggregation per PSU × domain and an outer one per stratum ×
 domain, so the result has (strata × domains) rows whatever the number of rows or PSUs,
-and numpy combines them for all domains at once.
+and numpy combines them for all domains at once. With domains, the row sums (for
+design effects) and counts come from a second aggregation per domain in the same query
+(UNION ALL), which keeps the large PSU × domain table narrow. Integer keys (stratum,
+domain and PSU columns) are grouped on as one packed 64-bit number, which the engine
+hashes and compares faster than several columns; the outer level groups on its
+leading part.
 
 The path applies when the design has no weighting step (post-stratification,
 calibration, raking), weights from columns, and a single stage in its variance whose
@@ -17,6 +22,7 @@ next to the PSU totals; such calls are recognised and answered by the general pa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +43,8 @@ _ONE = exp.Literal.number(1)
 # relative rounding error accepted in the difference of sums of squares; beyond, the
 # general path recomputes (golden agreement is 1e-6)
 _MAX_CANCELLATION = 1e7
+# packed group keys stay below this, so that no sum of their parts overflows a BIGINT
+_PACKED_LIMIT = 2**62
 
 
 def applies(design: Design) -> bool:
@@ -68,7 +76,8 @@ class Moments:
     products
         (term, term) → shape (r,): sum over PSUs of the product of the two totals.
     row_sums
-        Name → shape (r,): weighted sums over rows (for design effects).
+        Name → shape (cells,): weighted sums over the rows of each cell (for design
+        effects).
     weighted_count
         Shape (cells,): rows of non-zero weight in each cell.
     domains
@@ -90,7 +99,9 @@ class Moments:
 
     def totals(self, name: str) -> FloatArray:
         """Shape (cells,): the cell total of a term (or row sum)."""
-        values = self.sums[name] if name in self.sums else self.row_sums[name]
+        if name in self.row_sums:
+            return self.row_sums[name]
+        values = self.sums[name]
         return np.bincount(self.cell, weights=values, minlength=self.n_cells).astype(float)
 
 
@@ -107,6 +118,9 @@ def moment_pass(
 ) -> Moments:
     """One query: PSU totals of ``weight × term`` per domain, summed per stratum.
 
+    With domains it is two aggregations joined by UNION ALL (rows of ``part`` 0 per
+    stratum × domain, of ``part`` 1 per domain); without, one gives both.
+
     ``products`` names the pairs of terms whose PSU totals are multiplied; ``row_terms``
     are summed (times the weight) over rows only. See `domain_pass` for the others.
     """
@@ -118,33 +132,75 @@ def moment_pass(
     if na_rm:
         filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in variables]
     strata = design.stratum_columns
-    stratum = [design.column(strata[0])] if strata else []
     groups = [design.column(c) for c in by]
     psu_level = tuple(units.key_columns) != ("amargah_row",)
+    # with domains, the PSU x domain table is the large one: it is kept to the PSU
+    # totals, and the row sums and counts, needed only per domain, come from a second
+    # aggregation of the same rows (far smaller), joined to the first by UNION ALL
+    split = psu_level and bool(by)
+    # the stratum and domains are kept to the outer level; the PSU's own key columns
+    # only group the inner one
+    outer_keys = [_Key("h", design.column(strata[0]), units.key_range(strata[0]))] if strata else []
+    outer_keys += [
+        _Key(f"g{i}", g, _type_range(design.data_type(c)))
+        for i, (g, c) in enumerate(zip(groups, by, strict=True))
+    ]
+    unit_keys = [
+        _Key(f"u{j}", design.column(c), units.key_range(c))
+        for j, c in enumerate(units.key_columns)
+        if not (strata and c == strata[0])
+    ]
+    packed = _packable([*outer_keys, *unit_keys]) if psu_level else []
+    loose_outer = [k for k in outer_keys if k not in packed]
 
     def weighted(term: exp.Expr) -> exp.Expr:
         if isinstance(term, exp.Literal) and term.this == "1":
             return weight.copy()
         return exp.Mul(this=weight.copy(), expression=term.copy())
 
+    def col(name: str) -> exp.Column:
+        return exp.column(name, table="a")
+
+    def bigint(value: exp.Expr) -> exp.Expr:
+        # counts are cast: DuckDB sums integers into 128-bit ones, which reach numpy
+        # only through Python objects (a third of a second for 100,000 cells)
+        return exp.cast(value, exp.DataType.build("bigint"))
+
+    def filtered(query: exp.Select) -> exp.Select:
+        return query.where(exp.and_(*filters)) if filters else query
+
     nonzero = exp.NEQ(this=weight.copy(), expression=exp.Literal.number(0))
-    inner_columns: list[exp.Expr] = [s.copy().as_("h") for s in stratum]
-    inner_columns += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
-    named = {
-        **{f"t_{n}": t for n, t in terms.items()},
-        **{f"r_{n}": t for n, t in row_terms.items()},
-    }
+    # the columns of the result, in order: which part a row is (0 stratum x domain
+    # sums, 1 domain counts and row sums; 0 for both in one), the keys, the numbers
+    t_names = [f"t_{n}" for n in terms]
+    p_names = [f"p_{a}_{b}" for a, b in products]
+    r_names = [f"r_{n}" for n in row_terms]
+    c_names = ["n", "nobs", *(f"nn{i}" for i in range(len(variables)))]
+    names = ["part", *(k.alias for k in outer_keys), "psus", *t_names, *p_names]
+    names += [*r_names, *c_names]
+
+    def select(values: dict[str, exp.Expr]) -> list[exp.Expr]:
+        return [values.get(name, exp.Null()).as_(name) for name in names]
+
+    # per row, the numbers that are summed: per PSU first, unless every row is one
+    row_values: dict[str, exp.Expr] = {n: weighted(t) for n, t in row_terms.items()}
+    counts: dict[str, exp.Expr] = {"n": exp.Count(this=exp.Star())}
+    counts["nobs"] = exp.func("count", exp.Case().when(nonzero, _ONE.copy()))
+    counts.update({f"nn{i}": exp.func("count", design.column(c)) for i, c in enumerate(variables)})
+    inner_columns: list[exp.Expr] = [k.expression.copy().as_(k.alias) for k in loose_outer]
     if psu_level:
-        keys = [design.column(c) for c in units.key_columns]
-        inner_columns += [exp.func("sum", weighted(t)).as_(n) for n, t in named.items()]
-        inner_columns.append(exp.func("count", exp.Star()).as_("n"))
-        inner_columns.append(exp.func("count", exp.Case().when(nonzero, _ONE.copy())).as_("nobs"))
-        inner_columns += [
-            exp.func("count", design.column(c)).as_(f"nn{i}") for i, c in enumerate(variables)
-        ]
+        inner_groups = [k.expression.copy() for k in [*outer_keys, *unit_keys] if k not in packed]
+        if packed:
+            inner_columns.append(_packed_expression(packed).as_("key"))
+            inner_groups.append(_packed_expression(packed))
+        inner_columns += [exp.func("sum", weighted(terms[n])).as_(f"t_{n}") for n in terms]
+        if not split:
+            inner_columns += [exp.func("sum", v).as_(f"r_{n}") for n, v in row_values.items()]
+            inner_columns += [value.as_(name) for name, value in counts.items()]
+        inner = filtered(design.select_from(*inner_columns)).group_by(*inner_groups)
     else:
-        # every row is its own PSU: the PSU totals are the rows' values
-        inner_columns += [weighted(t).as_(n) for n, t in named.items()]
+        inner_columns += [weighted(terms[n]).as_(f"t_{n}") for n in terms]
+        inner_columns += [v.as_(f"r_{n}") for n, v in row_values.items()]
         inner_columns.append(_ONE.copy().as_("n"))
         inner_columns.append(
             exp.Case().when(nonzero, _ONE.copy()).else_(exp.Literal.number(0)).as_("nobs")
@@ -156,34 +212,61 @@ def moment_pass(
             .as_(f"nn{i}")
             for i, c in enumerate(variables)
         ]
-    inner = design.select_from(*inner_columns)
-    if filters:
-        inner = inner.where(exp.and_(*filters))
-    if psu_level:
-        inner = inner.group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-
-    def col(name: str) -> exp.Column:
-        return exp.column(name, table="a")
-
-    outer_groups = (["h"] if stratum else []) + [f"g{i}" for i in range(len(groups))]
-    outer: list[exp.Expr] = [col(name).as_(name) for name in outer_groups]
-    outer.append(exp.func("count", exp.Star()).as_("psus"))
-    outer += [exp.func("sum", col(n)).as_(n) for n in named]
-    outer += [
-        exp.func("sum", exp.Mul(this=col(f"t_{a}"), expression=col(f"t_{b}"))).as_(f"p_{a}_{b}")
-        for a, b in products
-    ]
-    outer += [
-        exp.func("sum", col(n)).as_(n)
-        for n in ("n", "nobs", *(f"nn{i}" for i in range(len(variables))))
-    ]
-    query = exp.select(*outer).from_(inner.subquery("a"))
+        inner = filtered(design.select_from(*inner_columns))
+    outer: dict[str, exp.Expr] = {"part": exp.Literal.number(0)}
+    outer.update({k.alias: col(k.alias) for k in loose_outer})
+    outer_groups: list[exp.Expr] = [col(k.alias) for k in loose_outer]
+    packed_outer = [k for k in packed if k in outer_keys]
+    if packed_outer:
+        # the outer keys lead the packed key: dividing by the span of the PSU's part
+        # leaves their own packed value, one integer to group by
+        block = math.prod(k.span for k in packed if k not in outer_keys)
+        outer_key: exp.Expr = col("key")
+        if block > 1:
+            outer_key = exp.IntDiv(this=outer_key, expression=exp.Literal.number(block))
+        outer_groups.append(outer_key)
+        outer.update(_unpacked(outer_key, packed_outer))
+    outer["psus"] = exp.Count(this=exp.Star())
+    outer.update({n: exp.func("sum", col(n)) for n in t_names})
+    outer.update(
+        {
+            f"p_{a}_{b}": exp.func("sum", exp.Mul(this=col(f"t_{a}"), expression=col(f"t_{b}")))
+            for a, b in products
+        }
+    )
+    if not split:
+        outer.update({n: exp.func("sum", col(n)) for n in r_names})
+        outer.update({n: bigint(exp.func("sum", col(n))) for n in c_names})
+    per_stratum = exp.select(*select(outer)).from_(inner.subquery("a"))
     if outer_groups:
-        query = query.group_by(*(col(name) for name in outer_groups))
+        per_stratum = per_stratum.group_by(*outer_groups)
+    query: exp.Query = per_stratum
+    if split:
+        coarse: dict[str, exp.Expr] = {"part": exp.Literal.number(1)}
+        coarse.update({f"g{i}": g.copy() for i, g in enumerate(groups)})
+        coarse.update({f"r_{n}": exp.func("sum", v) for n, v in row_values.items()})
+        coarse.update({name: bigint(value) for name, value in counts.items()})
+        by_domain = filtered(design.select_from(*select(coarse))).group_by(
+            *(g.copy() for g in groups)
+        )
+        query = exp.union(query, by_domain, distinct=False)
     result = design.aggregate(query)
-    n = _floats(result.column("n"))
+    cell, domains = _domain_codes(result, by)
+    n_cells = len(domains)
+    part = np.asarray(result.column("part").to_numpy(zero_copy_only=False), dtype=np.int64)
+    sum_rows = np.flatnonzero(part == 0)
+    count_rows = np.flatnonzero(part == 1) if split else sum_rows
+
+    def floats(name: str, rows: IntArray) -> FloatArray:
+        return _floats(result.column(name))[rows]
+
+    def per_cell(name: str) -> FloatArray:
+        values = floats(name, count_rows)
+        return np.bincount(cell[count_rows], weights=values, minlength=n_cells).astype(float)
+
+    n = per_cell("n")
     for i, column in enumerate(variables):
-        if not na_rm and np.any(_floats(result.column(f"nn{i}")) < n):
+        if not na_rm and np.any(per_cell(f"nn{i}") < n):
             condition: exp.Expr = design.column(column).is_(exp.Null())
             if filters:
                 condition = exp.and_(*filters, condition)
@@ -192,27 +275,108 @@ def moment_pass(
                 column=column,
                 rows=design.first_rows(condition),
             )
-    cell, domains = _domain_codes(result, by)
-    n_cells = len(domains)
-    if stratum:
+    if strata:
+        # each distinct stratum value is looked up once, not once per result row
         labels = {value: h for h, value in enumerate(design.stratum_labels())}
-        stratum_index = np.array(
-            [labels[v] for v in result.column("h").to_pylist()], dtype=np.int64
-        )
+        encoded = result.column("h").take(pa.array(sum_rows)).combine_chunks()
+        encoded = encoded.dictionary_encode()
+        index_of = np.array([labels[v] for v in encoded.dictionary.to_pylist()], dtype=np.int64)
+        stratum_index = index_of[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
     else:
-        stratum_index = np.zeros(result.num_rows, dtype=np.int64)
+        stratum_index = np.zeros(sum_rows.shape[0], dtype=np.int64)
     return Moments(
         stratum=stratum_index,
-        cell=cell,
-        psus=_floats(result.column("psus")),
-        sums={name: _floats(result.column(f"t_{name}")) for name in terms},
-        products={(a, b): _floats(result.column(f"p_{a}_{b}")) for a, b in products},
-        row_sums={name: _floats(result.column(f"r_{name}")) for name in row_terms},
-        weighted_count=np.bincount(
-            cell, weights=_floats(result.column("nobs")), minlength=n_cells
-        ).astype(float),
+        cell=cell[sum_rows],
+        psus=floats("psus", sum_rows),
+        sums={name: floats(f"t_{name}", sum_rows) for name in terms},
+        products={(a, b): floats(f"p_{a}_{b}", sum_rows) for a, b in products},
+        row_sums={name: per_cell(f"r_{name}") for name in row_terms},
+        weighted_count=per_cell("nobs"),
         domains=domains,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _Key:
+    """A grouping column of the pass: its alias, SQL and range of integer values.
+
+    ``values`` is ``(lowest, highest)`` for an integer column whose values are known to
+    lie in that range, ``None`` for any other column.
+    """
+
+    alias: str
+    expression: exp.Expr
+    values: tuple[int, int] | None
+
+    @property
+    def low(self) -> int:
+        """Lowest value of the range (0 when there is none)."""
+        return 0 if self.values is None else self.values[0]
+
+    @property
+    def span(self) -> int:
+        """Number of integers in the range (1 when there is none)."""
+        return 1 if self.values is None else self.values[1] - self.values[0] + 1
+
+
+def _type_range(data_type: pa.DataType) -> tuple[int, int] | None:
+    """Every value an integer type of at most 32 bits can hold; None for other types."""
+    if not pa.types.is_integer(data_type) or data_type.bit_width > 32:
+        return None
+    if pa.types.is_signed_integer(data_type):
+        half = 1 << (data_type.bit_width - 1)
+        return -half, half - 1
+    return 0, (1 << data_type.bit_width) - 1
+
+
+def _packable(keys: Sequence[_Key]) -> list[_Key]:
+    """The integer keys, in order, whose combined range fits a 64-bit integer.
+
+    Several of them are packed into one number, ``((k0 - low0) * span1 + (k1 - low1))
+    * span2 + ...``: grouping on one 64-bit integer costs the engine less than on
+    several columns. Fewer than two are not worth it (an empty list).
+    """
+    chosen: list[_Key] = []
+    size = 1
+    for key in keys:
+        if key.values is not None and size * key.span <= _PACKED_LIMIT:
+            chosen.append(key)
+            size *= key.span
+    return chosen if len(chosen) >= 2 else []
+
+
+def _packed_expression(keys: Sequence[_Key]) -> exp.Expr:
+    """SQL of the packed key of ``keys`` (non-negative, below `_PACKED_LIMIT`)."""
+
+    def offset(key: _Key) -> exp.Expr:
+        part: exp.Expr = exp.cast(key.expression.copy(), exp.DataType.build("bigint"))
+        if key.low > 0:
+            return exp.Sub(this=part, expression=exp.Literal.number(key.low))
+        if key.low < 0:
+            return exp.Add(this=part, expression=exp.Literal.number(-key.low))
+        return part
+
+    packed = offset(keys[0])
+    for key in keys[1:]:
+        scaled = exp.Mul(this=exp.Paren(this=packed), expression=exp.Literal.number(key.span))
+        packed = exp.Add(this=scaled, expression=exp.Paren(this=offset(key)))
+    return packed
+
+
+def _unpacked(packed: exp.Expr, keys: Sequence[_Key]) -> dict[str, exp.Expr]:
+    """SQL giving back each key's value (by alias) from their packed number."""
+    columns: dict[str, exp.Expr] = {}
+    for j, key in enumerate(keys):
+        after = math.prod(k.span for k in keys[j + 1 :])
+        part: exp.Expr = packed.copy()
+        if after > 1:
+            part = exp.IntDiv(this=part, expression=exp.Literal.number(after))
+        if j > 0:
+            part = exp.Mod(this=part, expression=exp.Literal.number(key.span))
+        if key.low != 0:
+            part = exp.Add(this=exp.Paren(this=part), expression=exp.Literal.number(key.low))
+        columns[key.alias] = part
+    return columns
 
 
 def _floats(column: pa.ChunkedArray) -> FloatArray:

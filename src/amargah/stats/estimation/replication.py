@@ -37,6 +37,7 @@ from amargah.stats.estimation.taylor import (
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
+from amargah.stats.weighting.chain import key_expressions
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -88,6 +89,12 @@ class ReplicateScheme:
         Shape (replicates, p), for a linearly calibrated replicate design: each
         replicate's own ``lambda`` (R's ``calibrate`` of a replicate design calibrates
         every replicate to the totals).
+    degrees
+        For a re-weighted replicate design, the degrees of freedom: the rank of the
+        replicate weights minus one (R's ``degf``), which weighting usually raises.
+    supplied_factors
+        Shape (replicates, weighting cells), for replicate weight columns re-weighted
+        by weighting steps: each column's factor in every weighting cell of the chain.
     """
 
     method: str
@@ -99,6 +106,8 @@ class ReplicateScheme:
     columns: tuple[str, ...] = field(default=())
     poststratum_ratio: FloatArray | None = None
     calibration_coefficients: FloatArray | None = None
+    degrees: float | None = None
+    supplied_factors: FloatArray | None = None
 
     @property
     def count(self) -> int:
@@ -112,8 +121,11 @@ class ReplicateScheme:
         A jackknife's replicates of one stratum add up to the full sample, so its rank
         is the replicates less the strata plus one; half-sample and bootstrap
         multipliers are small matrices whose rank is computed. Replicate weights given
-        as columns are taken to be of full rank.
+        as columns are taken to be of full rank. After weighting steps, the rank of the
+        re-weighted replicate weights.
         """
+        if self.degrees is not None:
+            return self.degrees
         if self.jackknife is not None:
             strata = np.unique(self.jackknife.stratum[self.jackknife.psu >= 0]).shape[0]
             return float(self.count - strata)
@@ -143,8 +155,8 @@ def make_scheme(
     mse: bool,
 ) -> ReplicateScheme:
     """Replicate scheme for a design, as R's ``as.svrepdesign(design, type=...)``."""
-    adjusted = design.poststrata is not None and design.poststrata.centred
-    if adjusted or design.calibration is not None or design.raking is not None:
+    # trimmed weights are design weights (R's trimWeights); other steps are not
+    if any(step.projects for step in design.steps):
         raise SurveyInputError(
             "replicate weights of a post-stratified or calibrated design are not available yet"
         )
@@ -476,9 +488,16 @@ def _supplied_totals(
     checked = [*variables, *([level_column] if level_column else [])]
     if na_rm:
         filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in checked]
-    groups = [design.column(c) for c in by] + (
-        [design.column(level_column)] if level_column else []
-    )
+    groups: list[exp.Expr] = [design.column(c) for c in by]
+    if level_column:
+        groups.append(design.column(level_column))
+    # re-weighted replicate columns: their sums are split by weighting cell, whose
+    # replicate factors then apply
+    factors = scheme.supplied_factors
+    chain = design.chain
+    chain_keys = key_expressions(design) if factors is not None and chain is not None else []
+    first_key = len(groups)
+    groups += chain_keys
     selections: list[exp.Expr] = [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     for name, term in terms.items():
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
@@ -536,13 +555,23 @@ def _supplied_totals(
     cells = domain * len(levels) + level_codes
     n_cells = len(domains) * len(levels)
 
-    def spread(values: Any) -> FloatArray:
+    row_factor = np.ones((len(scheme.columns), result.num_rows))
+    if chain_keys and factors is not None and chain is not None:
+        keys = [result.column(f"g{first_key + j}") for j in range(len(chain_keys))]
+        row_factor = factors[:, chain.locate(keys, result.num_rows)]
+
+    def spread(values: Any, factor: FloatArray | float = 1.0) -> FloatArray:
         array = np.nan_to_num(np.asarray(values.to_numpy(zero_copy_only=False), dtype=float))
-        return np.bincount(cells, weights=array, minlength=n_cells).astype(float)
+        return np.bincount(cells, weights=array * factor, minlength=n_cells).astype(float)
 
     full = {name: spread(result.column(name)) for name in terms}
     replicates = {
-        name: np.stack([spread(result.column(f"{name}_r{r}")) for r in range(len(scheme.columns))])
+        name: np.stack(
+            [
+                spread(result.column(f"{name}_r{r}"), row_factor[r])
+                for r in range(len(scheme.columns))
+            ]
+        )
         for name in terms
     }
     count = spread(result.column("amargah_n"))
@@ -616,6 +645,90 @@ def calibration_coefficients(
     return np.asarray(
         np.linalg.solve(information, (target[None, :] - sums)[:, :, None])[:, :, 0], dtype=float
     )
+
+
+def calibration_df(
+    design: Design, scheme: ReplicateScheme, second: FloatArray, lambdas: FloatArray
+) -> float:
+    """Degrees of freedom of linearly calibrated replicate weights (rank minus one).
+
+    A row's replicate weight is ``w rho_r(psu) x'mu_r`` with ``mu_r`` the intercept's
+    unit vector plus ``lambda_r``; scaled by ``1 / sqrt(w)``, the cross-products of
+    the columns are sums over PSUs of ``rho_r rho_s mu_r' (sum w x x') mu_s``.
+    ``second`` is the per-unit ``sum w x x'`` (units, p, p).
+    """
+    stage = design.units.stages[0]
+    p = second.shape[1]
+    per_psu = np.zeros((stage.n_clusters, p, p))
+    np.add.at(per_psu, stage.cluster, second)
+    mu = lambdas.copy()
+    mu[:, 0] += 1.0
+    multipliers = psu_multipliers(design, scheme)  # (replicates, PSUs)
+    # (PSUs, replicates, p): each PSU's moment matrix applied to every replicate's mu
+    applied = np.einsum("cij,rj->cri", per_psu, mu)
+    gram = np.einsum("rc,sc,ri,csi->rs", multipliers, multipliers, mu, applied, optimize=True)
+    return rank_df(gram)
+
+
+def psu_multipliers(design: Design, scheme: ReplicateScheme) -> FloatArray:
+    """Shape (replicates, PSUs): each replicate's weight over the full weight of a PSU."""
+    n = design.units.stages[0].n_clusters
+    return _replicate(scheme, design, np.eye(n), np.ones(n))
+
+
+def rank_df(gram: FloatArray) -> float:
+    """R's ``degf`` of replicate weights: their rank minus one.
+
+    ``gram`` is the (replicates, replicates) matrix of cross-products of the replicate
+    weight columns (rows may be scaled by any positive number: the rank is the same).
+    R's ``qr(..., tol=1e-5)`` counts columns above 1e-5 of their norm; eigenvalues
+    of the cross-products are squares, so the threshold is 1e-10 of the largest.
+    """
+    values = np.linalg.eigvalsh((gram + gram.T) / 2)
+    top = float(values.max()) if values.size else 0.0
+    if top <= 0:
+        return 0.0
+    return float(np.count_nonzero(values > top * 1e-10) - 1)
+
+
+def grouped_df(
+    design: Design,
+    scheme: ReplicateScheme,
+    psu: IntArray,
+    group: IntArray,
+    ratio: FloatArray,
+    weight: FloatArray,
+) -> float:
+    """Degrees of freedom of replicate weights ``rho_r(psu) * ratio_r(group)`` per row.
+
+    ``psu``, ``group`` and ``weight`` describe groups of rows (a PSU and a group whose
+    replicate weights are proportional); ``ratio`` has shape (replicates, groups).
+    Rows of a (PSU, group) pair are proportional, so one row per pair present (of
+    non-zero weight) has the same rank. When most pairs are present, the cross-products
+    are those of every pair, ``(P'P) * (Q'Q)`` elementwise, less the absent pairs'.
+    """
+    multipliers = psu_multipliers(design, scheme)  # (replicates, PSUs)
+    n_groups = ratio.shape[1]
+    keep = weight > 0
+    pairs = np.unique(psu[keep] * n_groups + group[keep])
+    used_psu, used_group = np.unique(pairs // n_groups), np.unique(pairs % n_groups)
+    everything = (used_psu[:, None] * n_groups + used_group[None, :]).reshape(-1)
+    absent = np.setdiff1d(everything, pairs, assume_unique=True)
+    replicates = multipliers.shape[0]
+    if absent.size < pairs.size:
+        p, q = multipliers[:, used_psu], ratio[:, used_group]
+        gram = (p @ p.T) * (q @ q.T)
+        listed, sign = absent, -1.0
+    else:
+        gram = np.zeros((replicates, replicates))
+        listed, sign = pairs, 1.0
+    # a few million numbers at a time
+    step = max(1, 4_000_000 // max(replicates, 1))
+    for start in range(0, listed.size, step):
+        chunk = listed[start : start + step]
+        columns = multipliers[:, chunk // n_groups] * ratio[:, chunk % n_groups]
+        gram += sign * (columns @ columns.T)
+    return rank_df(gram)
 
 
 def replicate_variance(scheme: ReplicateScheme, thetas: FloatArray, full: FloatArray) -> FloatArray:

@@ -30,9 +30,11 @@ from amargah.stats.estimation.variance import (
 )
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
+from amargah.stats.weighting.chain import key_expressions
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
+    from amargah.stats.weighting.chain import Chain
 
 _ONE = exp.Literal.number(1)
 _ZERO = exp.Literal.number(0)
@@ -131,14 +133,16 @@ def domain_pass(
     if na_rm:
         filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in checked]
     keys = [design.column(c) for c in units.key_columns]
-    groups = [design.column(c) for c in by] + (
-        [design.column(level_column)] if level_column else []
-    )
+    groups: list[exp.Expr] = [design.column(c) for c in by]
+    if level_column:
+        groups.append(design.column(level_column))
     selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
     selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     for name, term in terms.items():
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
-    calibration = design.calibration
+    chain = design.chain
+    # a design with several weighting steps takes its sums per weighting cell instead
+    calibration = design.calibration if chain is None else None
     if calibration is not None:
         # w* x_k term / g = w x_k term: what the regression of z on x needs
         g = calibration.g_expression()
@@ -152,17 +156,28 @@ def domain_pass(
                         f"{name}_c{k}"
                     )
                 )
-    poststratified = design.poststrata is not None and design.poststrata.centred
-    raked = design.raking is not None
+    poststratified = chain is None and design.poststrata is not None and design.poststrata.centred
+    raked = chain is None and design.raking is not None
+    chain_keys = [] if chain is None else key_expressions(design)
+    first_key = len(groups)
+    for key in chain_keys:
+        groups.append(key)
+        selections.append(key.copy().as_(f"g{len(groups) - 1}"))
+    if chain is not None and chain.unweighted:
+        # raking steps centre on unweighted sums, over the rows that carry weight
+        carries = exp.NEQ(this=design.sampling_weight_expression(), expression=_ZERO.copy())
+        for name, term in terms.items():
+            kept = exp.Case().when(carries.copy(), term.copy()).else_(_ZERO.copy())
+            selections.append(exp.func("sum", kept).as_(f"{name}_unweighted"))
     if raked:
         # unweighted sums per raking cell centre the linearised values (R's svyrecvar)
-        groups.append(exp.column("amargah_ps", table="ps"))
+        groups.append(exp.column("amargah_ps", table=design.step_alias(0)))
         selections.append(groups[-1].copy().as_(f"g{len(groups) - 1}"))
         for name, term in terms.items():
             selections.append(exp.func("sum", term.copy()).as_(f"{name}_unweighted"))
     if poststratified:
         # sums per post-stratum centre the linearised values (R's svyrecvar)
-        groups.append(exp.column("amargah_ps", table="ps"))
+        groups.append(exp.column("amargah_ps", table=design.step_alias(0)))
         selections.append(groups[-1].copy().as_(f"g{len(groups) - 1}"))
     selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
     nonzero = exp.NEQ(this=weight.copy(), expression=_ZERO)
@@ -190,7 +205,7 @@ def domain_pass(
     outer_columns += [exp.column(f"g{i}", table="a") for i in range(len(groups))]
     outer_columns += [exp.column(name, table="a") for name in terms]
     extra_terms: list[str] = []
-    if raked:
+    if raked or (chain is not None and chain.unweighted):
         extra_terms = [f"{name}_unweighted" for name in terms]
         outer_columns += [exp.column(name, table="a") for name in extra_terms]
     if calibration is not None:
@@ -229,6 +244,9 @@ def domain_pass(
         poststratified=poststratified or raked,
         split=split,
     )
+    if chain is not None:
+        keys = [result.column(f"g{first_key + j}") for j in range(len(chain_keys))]
+        return _chain_layout(chain, aggregate, keys, list(terms), split=split)
     if raked and aggregate.adjust_sums is not None:
         # the centring of raked designs works on unweighted sums per cell
         unweighted = {name: aggregate.adjust_sums[f"{name}_unweighted"] for name in terms}
@@ -238,6 +256,42 @@ def domain_pass(
     p = len(calibration.columns)
     sums = {name: np.stack([aggregate.totals(f"{name}_c{k}") for k in range(p)]) for name in terms}
     return replace(aggregate, adjust_sums=sums)
+
+
+def _chain_layout(
+    chain: Chain, agg: Aggregate, keys: list[pa.ChunkedArray], terms: list[str], *, split: bool
+) -> Aggregate:
+    """Rows of a chained design's pass (unit, cell, weighting cell) → the aggregate.
+
+    With ``split`` (a replicate design) the rows stay split by weighting cell
+    (``Aggregate.poststratum``); otherwise the per-step sums that centre the linearised
+    values are formed and the rows merged to (unit, cell) pairs.
+    """
+    wcell = chain.locate(keys, agg.cells.unit.shape[0])
+    if split:
+        sums = {name: agg.sums[name] for name in terms}
+        return replace(agg, sums=sums, poststratum=wcell, adjust_sums=None)
+    adjust: dict[str, FloatArray] | None = None
+    if chain.blocks:
+        adjust = {
+            name: chain.adjust_sums(
+                agg.cells, wcell, agg.sums[name], agg.sums.get(f"{name}_unweighted")
+            )
+            for name in terms
+        }
+    n_cells = agg.cells.n_cells
+    pairs, inverse = np.unique(agg.cells.unit * n_cells + agg.cells.cell, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    sums = {
+        name: np.bincount(inverse, weights=agg.sums[name], minlength=pairs.shape[0]).astype(float)
+        for name in terms
+    }
+    return replace(
+        agg,
+        cells=UnitCells(unit=pairs // n_cells, cell=pairs % n_cells, n_cells=n_cells),
+        sums=sums,
+        adjust_sums=adjust,
+    )
 
 
 def _count_where(condition: exp.Expr) -> exp.Expr:
@@ -561,7 +615,10 @@ def _centre(
 
     R (survey 4.x) removes from each value ``z_i`` the post-stratum's weighted mean of
     ``z / w``, that is ``w_i`` times the stratum's total of z over its population size.
+    A design with several weighting steps takes the residuals of every step in order.
     """
+    if design.chain is not None:
+        return design.chain.centre(z, cells, sums, design.units.count)
     if design.calibration is not None:
         return design.calibration.centre(z, cells, sums, design.units.count)
     if design.raking is not None:

@@ -27,6 +27,7 @@ from sqlglot import exp
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, UnitCells
 from amargah.stats.expressions import parse_terms
+from amargah.stats.weighting.chain import WeightingStep, with_step
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -55,6 +56,10 @@ class Calibration:
         ``sum w x x'`` with the weights before calibration, shape (p, p).
     unit_totals
         ``sum w* x`` over the rows of each finest unit, shape (units, p).
+    target
+        The population totals, shape (p,) (replicates are calibrated to them).
+    epsilon, maxit
+        Raking's stopping rule (relative misfit of every total) and iteration limit.
     """
 
     formula: str
@@ -64,6 +69,9 @@ class Calibration:
     coefficients: FloatArray
     information: FloatArray
     unit_totals: FloatArray
+    target: FloatArray | None = None
+    epsilon: float = 1e-10
+    maxit: int = 50
 
     def linear_predictor(self) -> exp.Expr:
         """``x'lambda`` as SQL."""
@@ -154,7 +162,7 @@ def _moments(
 ) -> tuple[FloatArray, FloatArray]:
     """Per unit: ``sum w g x`` (units, p) and ``sum w g x x'`` (units, p, p)."""
     units = design.units
-    weight = design.sampling_weight_expression()
+    weight = design.weight_expression()
     if g is not None:
         weight = exp.Mul(this=weight, expression=g)
     p = len(columns)
@@ -166,11 +174,7 @@ def _moments(
         for b in range(a, p):
             cross = exp.Mul(this=product.copy(), expression=columns[b].copy())
             selections.append(exp.func("sum", cross).as_(f"c{a}_{b}"))
-    inner = (
-        exp.select(*selections)
-        .from_(exp.to_table(design.source))
-        .group_by(*(k.copy() for k in keys))
-    )
+    inner = design.select_from(*selections).group_by(*(k.copy() for k in keys))
     on = exp.and_(
         *(
             exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
@@ -209,9 +213,7 @@ def calibrate(
     maxit: int,
     epsilon: float,
 ) -> Design:
-    """See `Design.calibrate`."""
-    if design.poststrata is not None or design.calibration is not None:
-        raise SurveyInputError("the design is already post-stratified or calibrated")
+    """See `Design.calibrate`; the model is fitted on the weights of ``design``."""
     if calfun not in ("linear", "raking"):
         raise SurveyInputError(f"calfun must be linear or raking, not {calfun!r}")
     names, columns, used = _model(design, formula)
@@ -262,16 +264,46 @@ def calibrate(
         coefficients=coefficients,
         information=information,
         unit_totals=unit_totals,
+        target=target,
+        epsilon=epsilon,
+        maxit=maxit,
     )
-    calibrated = design._derived(_calibration=calibration)
     scheme = getattr(design, "scheme", None)
+    # a replicate design calibrated by raking, or after another step, re-weights its
+    # replicates through the chain's weighting cells
+    chained = scheme is not None and (
+        calfun != "linear" or bool(design.steps) or bool(scheme.columns)
+    )
+    step = WeightingStep("calibrate", calibration=calibration)
+    calibrated = with_step(design, step, chain=chained)
     if scheme is not None:
         # a replicate design: every replicate is calibrated to the same totals
         from amargah.stats.design import ReplicateDesign
-        from amargah.stats.estimation.replication import calibration_coefficients
+        from amargah.stats.estimation.replication import (
+            calibration_coefficients,
+            calibration_df,
+        )
+        from amargah.stats.weighting.chain import chain_df, replicate_ratio, supplied_factors
 
-        if calfun != "linear":
-            raise SurveyInputError("replicate designs can be calibrated with calfun linear only")
+        if scheme.columns:
+            # replicate weight columns: every column calibrated to the totals
+            factors = supplied_factors(calibrated, scheme)
+            return ReplicateDesign(calibrated, replace(scheme, supplied_factors=factors))
+        # the degrees of freedom are the rank of the new replicate weights minus one
+        if calibrated.chain is not None:
+            ratio = replicate_ratio(calibrated, scheme)
+            return ReplicateDesign(
+                calibrated,
+                replace(
+                    scheme,
+                    poststratum_ratio=ratio,
+                    calibration_coefficients=None,
+                    degrees=chain_df(calibrated, scheme, ratio),
+                ),
+            )
         lambdas = calibration_coefficients(calibrated, scheme, first, second)
-        return ReplicateDesign(calibrated, replace(scheme, calibration_coefficients=lambdas))
+        df = calibration_df(calibrated, scheme, second, lambdas)
+        return ReplicateDesign(
+            calibrated, replace(scheme, calibration_coefficients=lambdas, degrees=df)
+        )
     return calibrated

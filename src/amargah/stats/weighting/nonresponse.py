@@ -6,6 +6,12 @@ PSU counts are those of the full sample. This is post-stratification of the
 respondents to the classes' full-sample weighted totals, and the variance is computed
 as for post-stratification (linearised values centred within classes), which is what
 R gives with ``postStratify(subset(design, responded), ~class, full-sample totals)``.
+
+After another weighting step the classes' totals are those of the adjusted weights.
+R's subset of an already adjusted design keeps the nonrespondents with weight zero,
+and ``svyrecvar``'s guard against 0/0 then gives them a residual as if they weighed
+one person; here rows of weight zero have no residual (R's result without that guard).
+As the first step, as usual, the two agree exactly.
 """
 
 from __future__ import annotations
@@ -40,14 +46,11 @@ def adjust_nonresponse(
     if response in class_columns:
         raise SurveyInputError("the response column cannot be a weighting class", column=response)
     groups = [design.column(c) for c in [*class_columns, response]]
-    query = (
-        exp.select(
-            *(g.copy().as_(f"c{i}") for i, g in enumerate(groups)),
-            exp.func("sum", design.sampling_weight_expression()).as_("w"),
-        )
-        .from_(exp.to_table(design.source))
-        .group_by(*(g.copy() for g in groups))
-    )
+    # the classes' totals are those of the weights of ``design`` (after earlier steps)
+    query = design.select_from(
+        *(g.copy().as_(f"c{i}") for i, g in enumerate(groups)),
+        exp.func("sum", design.weight_expression()).as_("w"),
+    ).group_by(*(g.copy() for g in groups))
     if design.units.has_derived_weights:
         raise SurveyInputError("nonresponse adjustment needs a weights or probs column")
     result = design.engine.execute(query).to_pylist()
@@ -79,4 +82,6 @@ def adjust_nonresponse(
         status = row[f"c{len(class_columns)}"]
         population[response].append(status)
         population[FREQ_COLUMN].append(totals[key] if status == respondent else 0.0)
-    return poststratify(design, [*class_columns, response], pa.table(population), partial=False)
+    return poststratify(
+        design, [*class_columns, response], pa.table(population), partial=False, kind="nonresponse"
+    )

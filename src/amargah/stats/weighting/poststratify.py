@@ -23,6 +23,7 @@ from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
+from amargah.stats.weighting.chain import StepKind, WeightingStep, with_step
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -109,10 +110,12 @@ def poststratify(
     population: pa.Table | Mapping[Any, float],
     *,
     partial: bool,
+    kind: StepKind = "poststratify",
 ) -> Design:
-    """See `Design.poststratify`."""
-    if design.poststrata is not None or design.calibration is not None:
-        raise SurveyInputError("the design is already post-stratified or calibrated")
+    """See `Design.poststratify`.
+
+    The post-strata are sized on the weights of ``design`` (after any earlier step).
+    """
     columns = parse_terms(strata)
     if not columns:
         raise SurveyInputError("give the post-stratum column(s)")
@@ -121,16 +124,12 @@ def poststratify(
     units = design.units
     keys = [design.column(c) for c in units.key_columns]
     groups = [design.column(c) for c in columns]
-    inner = (
-        exp.select(
-            *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
-            *(g.copy().as_(f"p{j}") for j, g in enumerate(groups)),
-            exp.func("sum", design.sampling_weight_expression()).as_("w"),
-            exp.func("count", exp.Star()).as_("n"),
-        )
-        .from_(exp.to_table(design.source))
-        .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-    )
+    inner = design.select_from(
+        *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
+        *(g.copy().as_(f"p{j}") for j, g in enumerate(groups)),
+        exp.func("sum", design.weight_expression()).as_("w"),
+        exp.func("count", exp.Star()).as_("n"),
+    ).group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
     on = exp.and_(
         *(
             exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
@@ -210,7 +209,7 @@ def poststratify(
         stratum=pairs % count,
         weight=pair_weight.astype(float),
     )
-    return design._derived(_poststrata=strata_info)
+    return with_step(design, WeightingStep(kind, groups=strata_info))
 
 
 def residualize(

@@ -29,6 +29,7 @@ from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
+from amargah.stats.weighting.chain import WeightingStep, with_step
 from amargah.stats.weighting.poststratify import PostStrata, _label, _population
 
 if TYPE_CHECKING:
@@ -90,6 +91,30 @@ class Raking:
                 factor = factor * step[:, level]
         return factor
 
+    def correction(self, a: FloatArray, rows: FloatArray) -> FloatArray:
+        """Per raking cell and domain cell, the residual term over the base weight.
+
+        ``a`` has shape (C, k): per raking cell, the sum over rows of the values over
+        their base weight; ``rows`` the rows of each cell. R's ``svyrecvar`` takes, ten
+        times over, every margin's unweighted level means of the values over that
+        margin's weights; a row's value then loses its base weight times its cell's
+        correction.
+        """
+        k = a.shape[1]
+        correction = np.zeros_like(a)
+        for _ in range(CENTRING_ROUNDS):
+            for m, count in enumerate(self.level_counts):
+                h = self.step_factors[m]
+                level = self.levels[m]
+                ratio = (a - rows[:, None] * correction) / h[:, None]
+                level_sums = np.zeros((count, k))
+                np.add.at(level_sums, level, ratio)
+                level_rows = np.bincount(level, weights=rows, minlength=count)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means = np.nan_to_num(level_sums / level_rows[:, None])
+                correction += h[:, None] * means[level]
+        return correction
+
     def centre(
         self, z: FloatArray, cells: UnitCells, sums: FloatArray, n_units: int
     ) -> tuple[FloatArray, UnitCells]:
@@ -100,20 +125,8 @@ class Raking:
         """
         final = self.step_factors[-1]
         # sum of z / w_base per cell: the final factor times the unweighted sum
-        a = final[:, None] * sums
+        correction = self.correction(final[:, None] * sums, self.rows)
         k = cells.n_cells
-        correction = np.zeros_like(a)
-        for _ in range(CENTRING_ROUNDS):
-            for m, count in enumerate(self.level_counts):
-                h = self.step_factors[m]
-                level = self.levels[m]
-                ratio = (a - self.rows[:, None] * correction) / h[:, None]
-                level_sums = np.zeros((count, k))
-                np.add.at(level_sums, level, ratio)
-                level_rows = np.bincount(level, weights=self.rows, minlength=count)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    means = np.nan_to_num(level_sums / level_rows[:, None])
-                correction += h[:, None] * means[level]
         dense = np.zeros((n_units, k))
         dense[cells.unit, cells.cell] = z
         np.add.at(dense, self.unit, -self.base_weight[:, None] * correction[self.cell])
@@ -132,9 +145,7 @@ def rake(
     epsilon: float,
     maxit: int,
 ) -> Design:
-    """See `Design.rake`."""
-    if design.poststrata is not None or design.calibration is not None:
-        raise SurveyInputError("the design is already post-stratified, calibrated or trimmed")
+    """See `Design.rake`; the margins are fitted on the weights of ``design``."""
     if not margins:
         raise SurveyInputError("give at least one margin to rake to")
     margin_columns = [list(parse_terms(columns)) for columns, _ in margins]
@@ -144,16 +155,12 @@ def rake(
     units = design.units
     keys = [design.column(c) for c in units.key_columns]
     groups = [design.column(c) for c in columns]
-    inner = (
-        exp.select(
-            *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
-            *(g.copy().as_(f"r{j}") for j, g in enumerate(groups)),
-            exp.func("sum", design.sampling_weight_expression()).as_("w"),
-            exp.func("count", exp.Star()).as_("n"),
-        )
-        .from_(exp.to_table(design.source))
-        .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-    )
+    inner = design.select_from(
+        *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
+        *(g.copy().as_(f"r{j}") for j, g in enumerate(groups)),
+        exp.func("sum", design.weight_expression()).as_("w"),
+        exp.func("count", exp.Star()).as_("n"),
+    ).group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
     on = exp.and_(
         *(
             exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
@@ -260,4 +267,4 @@ def rake(
         populations=tuple(populations),
         sweeps=sweeps,
     )
-    return design._derived(_poststrata=join, _raking=raking)
+    return with_step(design, WeightingStep("rake", groups=join, raking=raking))

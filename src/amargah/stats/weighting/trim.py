@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
+from amargah.stats.weighting.chain import WeightingStep, with_step
 from amargah.stats.weighting.poststratify import PostStrata
 
 if TYPE_CHECKING:
@@ -28,23 +29,26 @@ _MAX_ROUNDS = 1000
 
 
 def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
-    """See `Design.trim_weights`."""
-    if design.poststrata is not None or design.calibration is not None:
-        raise SurveyInputError("trim the weights before post-stratifying or calibrating")
+    """See `Design.trim_weights`.
+
+    The weights trimmed are those of ``design``: after an earlier weighting step, the
+    adjusted weights (R's ``trimWeights`` trims ``weights(design)``), matched per row
+    by their value.
+    """
     column = design.weight_column
     if column is None:
         raise SurveyInputError("trimming needs a weights column (weights=...)")
     if not lower < upper:
         raise SurveyInputError(f"lower bound {lower} must be below the upper bound {upper}")
-    weight = design.column(column)
-    query = (
-        exp.select(
-            weight.copy().as_("amargah_pk0"),
-            exp.func("count", exp.Star()).as_("n"),
-        )
-        .from_(exp.to_table(design.source))
-        .group_by(weight.copy())
-    )
+    keys: tuple[exp.Expr, ...] = ()
+    weight: exp.Expr = design.column(column)
+    if design.steps:
+        weight = design.weight_expression()
+        keys = (weight,)
+    query = design.select_from(
+        weight.copy().as_("amargah_pk0"),
+        exp.func("count", exp.Star()).as_("n"),
+    ).group_by(weight.copy())
     result = design.engine.execute(query)
     original = np.asarray(result.column("amargah_pk0").to_numpy(), dtype=float)
     rows = np.asarray(result.column("n").to_numpy(), dtype=float)
@@ -85,4 +89,4 @@ def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
         weight=np.zeros(0),
         centred=False,
     )
-    return design._derived(_poststrata=groups)
+    return with_step(design, WeightingStep("trim", groups=groups, keys=keys))

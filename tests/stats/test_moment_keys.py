@@ -1,0 +1,222 @@
+"""The moment path's packed group keys and skipped counts give the general path's numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sqlglot import exp
+
+from amargah.stats import Design, SurveyInputError
+from amargah.stats.engine import DuckDBEngine
+from amargah.stats.estimation import moments
+
+STRATA, PSUS, ROWS = 6, 5, 900
+
+
+class _RecordingEngine(DuckDBEngine):
+    """DuckDB that keeps the SQL of every query it runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+
+    def execute(self, query: exp.Expr) -> pa.Table:
+        self.queries.append(query.sql(dialect=self.dialect))
+        return super().execute(query)
+
+
+def _sample(seed: int = 7) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    stratum = rng.integers(0, STRATA, ROWS)
+    psu = rng.integers(0, PSUS, ROWS)
+    return {
+        "stratum": stratum,
+        "psu": psu,
+        "w": rng.uniform(1, 5, ROWS),
+        "y": rng.normal(10, 3, ROWS) + psu,
+        "x": rng.gamma(2.0, 2.0, ROWS) + 1,
+        "d": rng.integers(0, 4, ROWS),
+        "e": rng.integers(0, 3, ROWS),
+    }
+
+
+def _unique_psu(s: dict[str, np.ndarray]) -> np.ndarray:
+    return s["stratum"] * PSUS + s["psu"]
+
+
+# each layout names the data columns and the design options; the keys differ in type,
+# sign and range, so that some are packed, some in part, some not at all
+LAYOUTS: dict[str, Callable[[dict[str, np.ndarray]], tuple[pa.Table, dict[str, object]]]] = {
+    "int32 keys": lambda s: (
+        pa.table(
+            {
+                "stratum": pa.array(s["stratum"], pa.int32()),
+                "psu": pa.array(_unique_psu(s), pa.int32()),
+                "d": pa.array(s["d"], pa.int32()),
+                "e": pa.array(s["e"], pa.int32()),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu", "strata": "stratum"},
+    ),
+    "negative and unsigned keys": lambda s: (
+        pa.table(
+            {
+                "stratum": pa.array(s["stratum"] - 3, pa.int64()),
+                "psu": pa.array(_unique_psu(s) + 60000, pa.uint16()),
+                "d": pa.array(s["d"] - 2, pa.int8()),
+                "e": pa.array(s["e"], pa.uint32()),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu", "strata": "stratum"},
+    ),
+    "text strata": lambda s: (
+        pa.table(
+            {
+                "stratum": pa.array([f"s{v}" for v in s["stratum"]]),
+                "psu": pa.array(_unique_psu(s), pa.int32()),
+                "d": pa.array(s["d"], pa.int16()),
+                "e": pa.array([f"e{v}" for v in s["e"]]),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu", "strata": "stratum"},
+    ),
+    "nested PSU numbers": lambda s: (
+        pa.table(
+            {
+                "stratum": pa.array(s["stratum"] * 10, pa.int32()),
+                "psu": pa.array(s["psu"], pa.int32()),
+                "d": pa.array(s["d"], pa.int32()),
+                "e": pa.array(s["e"], pa.int32()),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu", "strata": "stratum", "nest": True},
+    ),
+    "wide keys": lambda s: (
+        pa.table(
+            {
+                "stratum": pa.array(s["stratum"], pa.int32()),
+                # PSU numbers spread over 10**17: too wide to pack with a domain
+                "psu": pa.array(_unique_psu(s) * 10**16, pa.int64()),
+                "d": pa.array(s["d"] * 10**12, pa.int64()),
+                "e": pa.array(s["e"], pa.int32()),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu", "strata": "stratum"},
+    ),
+    "no strata": lambda s: (
+        pa.table(
+            {
+                "psu": pa.array(_unique_psu(s), pa.int32()),
+                "d": pa.array(s["d"], pa.int32()),
+                "e": pa.array(s["e"], pa.int32()),
+                "w": s["w"],
+                "y": s["y"],
+                "x": s["x"],
+            }
+        ),
+        {"ids": "psu"},
+    ),
+}
+
+
+def _estimates(design: Design) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    rows += design.total(["y", "x"]).to_dicts()
+    rows += design.mean(["y", "x"], by="d").to_dicts()
+    rows += design.mean("y", by="d+e").to_dicts()
+    rows += design.total("y", by="e", where="x > 2").to_dicts()
+    rows += design.ratio("y", "x", by="d").to_dicts()
+    return rows
+
+
+def _assert_same(fast: list[dict[str, object]], general: list[dict[str, object]]) -> None:
+    assert len(fast) == len(general)
+    for a, b in zip(fast, general, strict=True):
+        assert (a["variable"], a["domain"], a["n"]) == (b["variable"], b["domain"], b["n"])
+        for field in ("estimate", "se", "deff", "population"):
+            assert a[field] == pytest.approx(b[field], rel=1e-9, abs=1e-12), (field, a, b)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_moment_path_agrees_with_the_general_path(
+    layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, options = LAYOUTS[layout](_sample())
+    engine = _RecordingEngine()
+    design = Design(table, weights="w", engine=engine, **options)  # type: ignore[arg-type]
+    assert moments.applies(design)
+    fast = _estimates(design)
+    packed = [q for q in engine.queries if " AS key" in q]
+    if layout in ("int32 keys", "negative and unsigned keys", "nested PSU numbers"):
+        assert packed, "integer keys should be packed into one"
+    monkeypatch.setattr(moments, "applies", lambda _design: False)
+    general = _estimates(Design(table, weights="w", **options))  # type: ignore[arg-type]
+    _assert_same(fast, general)
+
+
+def test_rows_of_zero_weight_are_counted_out_of_n(monkeypatch: pytest.MonkeyPatch) -> None:
+    table, options = LAYOUTS["int32 keys"](_sample(11))
+    weights = table.column("w").to_numpy().copy()
+    weights[::7] = 0.0
+    table = table.set_column(table.schema.get_field_index("w"), "w", pa.array(weights))
+    design = Design(table, weights="w", **options)  # type: ignore[arg-type]
+    by_domain = design.mean("y", by="d")
+    domains = np.asarray(table.column("d"))
+    for row in by_domain:
+        assert row.domain is not None
+        inside = domains == row.domain["d"]
+        assert row.n == int(np.count_nonzero(inside & (weights != 0)))
+    fast = _estimates(design)
+    monkeypatch.setattr(moments, "applies", lambda _design: False)
+    _assert_same(fast, _estimates(Design(table, weights="w", **options)))  # type: ignore[arg-type]
+
+
+def test_key_ranges_of_the_units() -> None:
+    table, options = LAYOUTS["text strata"](_sample())
+    units = Design(table, weights="w", **options).units  # type: ignore[arg-type]
+    assert units.key_columns == ("stratum", "psu")
+    assert units.key_range("stratum") is None
+    psu = np.asarray(table.column("psu"))
+    assert units.key_range("psu") == (int(psu.min()), int(psu.max()))
+    assert units.key_range("w") is None
+
+
+def test_bad_rows_are_reported_in_the_order_of_the_checks() -> None:
+    table = pa.table(
+        {
+            "stratum": [1, 1, 1, 2, 2, 2],
+            "psu": [1, 2, None, 4, 5, 6],
+            "w": [1.0, -2.0, 1.0, 1.0, None, 1.0],
+            "y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    # a missing PSU comes before the weights' problems, whichever rows hold them
+    with pytest.raises(SurveyInputError, match="missing values") as caught:
+        Design(table, ids="psu", strata="stratum", weights="w")
+    assert (caught.value.column, caught.value.rows) == ("psu", (3,))
+    complete = table.set_column(1, "psu", pa.array([1, 2, 3, 4, 5, 6]))
+    with pytest.raises(SurveyInputError, match="missing weights") as caught:
+        Design(complete, ids="psu", strata="stratum", weights="w")
+    assert caught.value.rows == (5,)
+    weighed = complete.set_column(2, "w", pa.array([1.0, -2.0, 1.0, 1.0, 1.0, 1.0]))
+    with pytest.raises(SurveyInputError, match="negative weights") as caught:
+        Design(weighed, ids="psu", strata="stratum", weights="w")
+    assert caught.value.rows == (2,)
