@@ -27,6 +27,7 @@ from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.distributions import normal_quantile
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.taylor import (
+    Aggregate,
     by_columns,
     check_level,
     domain_pass,
@@ -346,6 +347,7 @@ class CellTotals:
     weighted_count: FloatArray
     domains: list[dict[str, Any]]
     levels: list[Any]
+    df: FloatArray | None = None
 
 
 def cell_totals(
@@ -359,8 +361,15 @@ def cell_totals(
     level_column: str | None,
     na_rm: bool,
     thresholds: str | None = None,
+    domain_df: bool = False,
 ) -> CellTotals:
-    """One pass: full-sample and replicate totals of the terms per cell."""
+    """One pass: full-sample and replicate totals of the terms per cell.
+
+    With ``domain_df`` (and a term ``"w"`` of ones among ``terms``), ``df`` holds each
+    cell's degrees of freedom as R's ``degf`` of the design's subset to that cell:
+    the rank of the replicate weights of its rows, minus one. ``df`` stays ``None``
+    where that is not computed (supplied replicate columns, linear calibration).
+    """
     if scheme.columns:
         return _supplied_totals(
             design,
@@ -436,7 +445,10 @@ def cell_totals(
             split_replicates = _replicate(scheme, design, per_psu, split_full)
             full[name] = split_full.reshape(k, p).sum(axis=1)
             replicates[name] = (split_replicates.reshape(-1, k, p) * ratio[:, None, :]).sum(axis=2)
-        return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
+        dfs = _cell_dfs(design, scheme, psu_of_row, agg, ratio) if domain_df else None
+        return CellTotals(
+            full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels, dfs
+        )
     for name in terms:
         per_psu = (
             np.bincount(
@@ -447,7 +459,86 @@ def cell_totals(
         )
         full[name] = per_psu.sum(axis=0)
         replicates[name] = _replicate(scheme, design, per_psu, full[name])
-    return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
+    dfs = _cell_dfs(design, scheme, psu_of_row, agg, None) if domain_df else None
+    return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels, dfs)
+
+
+def _cell_dfs(
+    design: Design,
+    scheme: ReplicateScheme,
+    psu_of_row: IntArray,
+    agg: Aggregate,
+    ratio: FloatArray | None,
+) -> FloatArray:
+    """Shape (cells,): R's ``degf`` of the design's subset to each cell.
+
+    R's ``svyby`` and ``subset`` of a replicate design keep only the cell's rows and
+    take the rank of their replicate weights, less one. A row's replicate weights are
+    its weight times its PSU's multipliers (times its weighting cell's replicate
+    factors after weighting), so the rank is that of the distinct (PSU, weighting
+    cell) pairs of rows of positive weight. A cell with every pair of the design
+    has the design's degrees of freedom.
+    """
+    k = agg.cells.n_cells
+    weight = agg.sums["w"]
+    cell = agg.cells.cell
+    keep = weight > 0
+    dfs = np.full(k, scheme.df)
+    n_psu = design.units.stages[0].n_clusters
+    if ratio is not None and agg.poststratum is not None:
+        p = ratio.shape[1]
+        pair = psu_of_row * p + agg.poststratum
+        whole = np.unique(pair[keep]).size
+        for c in range(k):
+            rows = keep & (cell == c)
+            if np.unique(pair[rows]).size == whole:
+                continue
+            dfs[c] = grouped_df(
+                design, scheme, psu_of_row[rows], agg.poststratum[rows], ratio, weight[rows]
+            )
+        return dfs
+    present = np.zeros((n_psu, k), dtype=bool)
+    present[psu_of_row[keep], cell[keep]] = True
+    used = present.any(axis=1)
+    partial = [c for c in range(k) if not np.array_equal(present[:, c], used)]
+    if not partial:
+        return dfs
+    blocks = _jackknife_blocks(scheme.jackknife, n_psu)
+    if blocks is not None:
+        # delete-one jackknife, in closed form: the multipliers of the PSUs a cell has
+        # are independent but for one relation among the strata (replicate blocks)
+        # whose every PSU it has; so the rank is the PSUs less (such strata - 1)
+        block_of_psu, size = blocks
+        for c in partial:
+            have = np.bincount(block_of_psu[present[:, c]], minlength=size.shape[0])
+            whole_blocks = int(np.count_nonzero(have == size))
+            dfs[c] = float(have.sum() - max(whole_blocks - 1, 0) - 1)
+        return dfs
+    multipliers = psu_multipliers(design, scheme)
+    for c in partial:
+        columns = multipliers[:, present[:, c]]
+        dfs[c] = rank_df(columns @ columns.T)
+    return dfs
+
+
+def _jackknife_blocks(jack: Jackknife | None, n_psu: int) -> tuple[IntArray, IntArray] | None:
+    """Each PSU's replicate block and the PSUs per block of a plain delete-one jackknife.
+
+    ``None`` unless every PSU has its own replicate, every block (stratum) has two
+    PSUs or more, and there is no lonely-stratum replicate: only then does the closed
+    form of `_cell_dfs` hold.
+    """
+    if jack is None or np.any(jack.psu < 0) or not np.all(np.isfinite(jack.inflation)):
+        return None
+    if jack.psu.shape[0] != n_psu or np.unique(jack.psu).size != n_psu:
+        return None
+    _, block_of_replicate = np.unique(jack.stratum, return_inverse=True)
+    block_of_psu = np.empty(n_psu, dtype=np.int64)
+    block_of_psu[jack.psu] = block_of_replicate
+    size = np.bincount(block_of_psu)
+    if np.any(size < 2):
+        return None
+    return block_of_psu, size
 
 
 def _replicate(
@@ -957,8 +1048,9 @@ def estimate_replicated_quantiles(
     """Quantiles with Woodruff intervals from replicate weights (R's default for svrep).
 
     The share of each domain at or below its quantile gets its standard error from the
-    replicates; the interval on it uses t with the replicate degrees of freedom and is
-    mapped back through the full-sample distribution, as R's ``svyquantile`` does.
+    replicates; the interval on it uses t with the domain's replicate degrees of
+    freedom (R's ``degf`` of the domain's rows that are used) and is mapped back
+    through the full-sample distribution, as R's ``svyquantile`` under ``svyby`` does.
     """
     from amargah.stats.distributions import t_quantile
     from amargah.stats.engine import fresh_name
@@ -1002,12 +1094,13 @@ def estimate_replicated_quantiles(
             level_column=None,
             na_rm=na_rm,
             thresholds=relation,
+            domain_df=True,
         )
     finally:
         design.engine.unregister(relation)
     order = [dist.keys[tuple(d[c] for c in domain_by)] for d in totals.domains]
-    df = scheme.df
-    t = t_quantile(1 - (1 - level) / 2, df)
+    # R's svyquantile drops the rows it does not use and takes degf of what is left
+    dfs = totals.df if totals.df is not None else np.full(len(order), scheme.df)
     rows: list[Estimate] = []
     for j, p in enumerate(probs):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1016,6 +1109,8 @@ def estimate_replicated_quantiles(
         se_share = np.sqrt(replicate_variance(scheme, thetas, share))
         for cell in range(share.shape[0]):
             d = order[cell]
+            df = float(dfs[cell])
+            t = t_quantile(1 - (1 - level) / 2, df)
             low_p = share[cell] - t * se_share[cell]
             high_p = share[cell] + t * se_share[cell]
             lower = math.nan if math.isnan(low_p) or low_p < 0 else dist.quantile(d, low_p, rule)
@@ -1056,8 +1151,9 @@ def estimate_replicated_ciprop(
     """Share at a level with a logit interval from replicates (R's svyciprop on svrep).
 
     R fits the intercept-only logistic model on every replicate, so the interval uses
-    the replicate variance of the logit of the share (with t on the replicate degrees
-    of freedom); the standard error reported is the share's.
+    the replicate variance of the logit of the share (with t on the domain's replicate
+    degrees of freedom, counted before rows with a missing value are dropped, as R's
+    ``svyciprop`` under ``svyby`` takes them); the standard error reported is the share's.
     """
     from amargah.stats.distributions import t_quantile
     from amargah.stats.estimation.quantiles import _category
@@ -1081,7 +1177,27 @@ def estimate_replicated_ciprop(
         variables=[variable],
         level_column=None,
         na_rm=na_rm,
+        domain_df=not na_rm,
     )
+    dfs = totals.df
+    if na_rm:
+        # R's svyciprop takes degf of the domain before the model drops missing rows
+        whole = cell_totals(
+            design,
+            scheme,
+            terms={"w": _ONE.copy()},
+            by=domain_by,
+            where=where,
+            variables=[],
+            level_column=None,
+            na_rm=False,
+            domain_df=True,
+        )
+        if whole.df is not None:
+            df_of = {tuple(sorted(d.items())): whole.df[i] for i, d in enumerate(whole.domains)}
+            dfs = np.array([df_of[tuple(sorted(d.items()))] for d in totals.domains])
+    if dfs is None:
+        dfs = np.full(len(totals.domains), scheme.df)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = totals.full["i"] / totals.full["w"]
         shares = totals.replicates["i"] / totals.replicates["w"]
@@ -1089,10 +1205,10 @@ def estimate_replicated_ciprop(
         logits = np.log(shares / (1 - shares))
     se_share = np.sqrt(replicate_variance(scheme, shares, share))
     se_logit = np.sqrt(replicate_variance(scheme, logits, logit))
-    df = scheme.df
-    t = t_quantile(1 - (1 - level) / 2, df)
     rows = []
     for cell in range(share.shape[0]):
+        df = float(dfs[cell])
+        t = t_quantile(1 - (1 - level) / 2, df)
         p = float(share[cell])
         low, high = logit[cell] - t * se_logit[cell], logit[cell] + t * se_logit[cell]
         rows.append(
