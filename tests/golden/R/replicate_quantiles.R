@@ -39,6 +39,9 @@ case <- function(name, data_name, r_design, python_design, replicates, variable,
        by = by, na_rm = na_rm, poststratify = python_post, degf = degf(des),
        estimates = out)
 }
+# the scale of the bootstrap weights that tests/golden/R/replicates.R wrote (its boot$scale)
+boot_scale <- Filter(function(c) c$name == "synthetic_user_bootstrap",
+                     fromJSON("tests/golden/replicates.json", simplifyVector = FALSE)$cases)[[1]]$replicates$scale
 nh_py <- list(ids = "SDMVPSU", strata = "SDMVSTRA", weights = "WTMEC2YR", nest = TRUE)
 cases <- list(
   case("nhanes_jkn", "nhanes",
@@ -64,6 +67,11 @@ cases <- list(
        list(ids = "psu_ok", strata = "stratum_ok", weights = "w", nest = TRUE),
        list(method = "jkn"), "y", c(0.5), by = "region", na_rm = TRUE,
        post = list(column = "sex", levels = c("F", "M"), freq = c(2600, 2500))),
+  case("synthetic_user_bootstrap_by_region", "synthetic_boot",
+       sprintf("svrepdesign(weights=~w, repweights='rw[0-9]+', type='bootstrap', scale=%.17g, rscales=1, combined.weights=TRUE, data=data)", boot_scale),
+       list(weights = "w"),
+       list(columns = "^rw[0-9]+$", method = "bootstrap", scale = boot_scale), "y", c(0.5),
+       by = "region", na_rm = TRUE),
   case("nhanes_brr_by_agecat", "nhanes_brr",
        "as.svrepdesign(svydesign(ids=~SDMVPSU, strata=~SDMVSTRA, weights=~WTMEC2YR, nest=TRUE, data=data), type='BRR')",
        nh_py, list(method = "brr"), "WTMEC2YR", c(0.5), by = "agecat")

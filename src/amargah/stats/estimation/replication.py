@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -91,8 +91,8 @@ class ReplicateScheme:
         replicate's own ``lambda`` (R's ``calibrate`` of a replicate design calibrates
         every replicate to the totals).
     degrees
-        For a re-weighted replicate design, the degrees of freedom: the rank of the
-        replicate weights minus one (R's ``degf``), which weighting usually raises.
+        For a re-weighted replicate design or replicate weight columns, the degrees of
+        freedom: the rank of the replicate weights minus one (R's ``degf``).
     supplied_factors
         Shape (replicates, weighting cells), for replicate weight columns re-weighted
         by weighting steps: each column's factor in every weighting cell of the chain.
@@ -121,10 +121,14 @@ class ReplicateScheme:
 
         A jackknife's replicates of one stratum add up to the full sample, so its rank
         is the replicates less the strata plus one; half-sample and bootstrap
-        multipliers are small matrices whose rank is computed. Replicate weights given
-        as columns are taken to be of full rank. After weighting steps, the rank of the
+        multipliers are small matrices whose rank is computed, as is that of replicate
+        weight columns given with the data. After weighting steps, the rank of the
         re-weighted replicate weights.
         """
+        if self.supplied_factors is not None:
+            # re-weighted columns are taken to be of full rank (R recomputes the rank of
+            # the new weights, which re-weighting raises to it in the cases checked)
+            return float(self.count - 1)
         if self.degrees is not None:
             return self.degrees
         if self.jackknife is not None:
@@ -325,9 +329,13 @@ def supplied_scheme(
         default = 1.0
     else:
         default = 1.0
-    return ReplicateScheme(
+    scheme = ReplicateScheme(
         method, default if scale is None else float(scale), factors, mse, columns=names
     )
+    # R's degf: the rank of the columns less one (bootstrap columns are often of lower
+    # rank than their number)
+    rank = _supplied_dfs(design, scheme, [], [], [{}])[0]
+    return replace(scheme, degrees=float(rank))
 
 
 def _natural(name: str) -> list[Any]:
@@ -381,6 +389,7 @@ def cell_totals(
             level_column=level_column,
             na_rm=na_rm,
             thresholds=thresholds,
+            domain_df=domain_df,
         )
     ratio = scheme.poststratum_ratio
     agg = domain_pass(
@@ -571,6 +580,7 @@ def _supplied_totals(
     level_column: str | None,
     na_rm: bool,
     thresholds: str | None = None,
+    domain_df: bool = False,
 ) -> CellTotals:
     weight = design.weight_expression()
     filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
@@ -666,7 +676,64 @@ def _supplied_totals(
         for name in terms
     }
     count = spread(result.column("amargah_n"))
-    return CellTotals(full, replicates, count, count, domains, levels)
+    dfs = None
+    if domain_df and factors is None:
+        dfs = _supplied_dfs(design, scheme, by, filters, domains)
+    return CellTotals(full, replicates, count, count, domains, levels, dfs)
+
+
+# replicate weights fetched at a time to form their cross-products (128 MB of floats)
+_GRAM_VALUES = 16_000_000
+
+
+def _supplied_dfs(
+    design: Design,
+    scheme: ReplicateScheme,
+    by: Sequence[str],
+    filters: list[exp.Expr],
+    domains: list[dict[str, Any]],
+) -> FloatArray:
+    """Shape (domains,): rank less one of each domain's rows of the replicate columns.
+
+    The columns come from the engine in slices of rows (by row number) and their
+    cross-products are summed per domain in numpy: a wide aggregation of every pair
+    of columns costs the engine far more.
+    """
+    from amargah.stats.design import ROW_COLUMN
+
+    count = len(scheme.columns)
+    grams = np.zeros((len(domains), count, count))
+    index = {tuple(d[c] for c in by): i for i, d in enumerate(domains)}
+    selections: list[exp.Expr] = [design.column(c).as_(f"g{i}") for i, c in enumerate(by)]
+    selections += [design.number(c).as_(f"r{i}") for i, c in enumerate(scheme.columns)]
+    row = exp.column(ROW_COLUMN, quoted=True)
+    step = max(1, _GRAM_VALUES // count)
+    for start in range(0, design.row_count, step):
+        within = exp.and_(
+            exp.GTE(this=row.copy(), expression=exp.Literal.number(start)),
+            exp.LT(this=row.copy(), expression=exp.Literal.number(start + step)),
+        )
+        query = design.select_from(*(s.copy() for s in selections)).where(
+            exp.and_(within, *(f.copy() for f in filters))
+        )
+        result = design.engine.execute(query)
+        if result.num_rows == 0:
+            continue
+        # one replicate per row of a C-ordered array: filled by contiguous copies, and
+        # its product with its transpose is what BLAS does fastest
+        values = np.empty((count, result.num_rows))
+        for i in range(count):
+            values[i] = result.column(f"r{i}").to_numpy(zero_copy_only=False)
+        np.nan_to_num(values, copy=False)
+        if not by:
+            grams[0] += values @ values.T
+            continue
+        keys = zip(*(result.column(f"g{i}").to_pylist() for i in range(len(by))), strict=True)
+        domain = np.array([index.get(tuple(k), -1) for k in keys], dtype=np.int64)
+        for d in np.unique(domain[domain >= 0]):
+            part = values[:, domain == d]
+            grams[d] += part @ part.T
+    return np.array([rank_df(gram) for gram in grams])
 
 
 def poststratum_ratio(design: Design, scheme: ReplicateScheme) -> FloatArray:
