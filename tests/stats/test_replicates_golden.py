@@ -110,6 +110,9 @@ def test_replicate_quantiles_and_df_agree_with_r(case: dict[str, Any]) -> None:
     post = case.get("poststratify")
     if post:
         design = design.poststratify(post["column"], pa.Table.from_pylist(post["population"]))
+    calibration = case.get("calibrate")
+    if calibration:
+        design = design.calibrate(calibration["formula"], calibration["totals"])
     probs = case["probs"] if isinstance(case["probs"], list) else [case["probs"]]
     estimates = design.quantile(
         case["variable"], probs, by=case["by"], na_rm=bool(case.get("na_rm"))

@@ -9,13 +9,14 @@ dir <- "tests/golden/data"
 read <- function(name) read.csv(file.path(dir, paste0(name, ".csv")), stringsAsFactors = FALSE,
                                 na.strings = "")
 case <- function(name, data_name, r_design, python_design, replicates, variable, probs,
-                 by = NULL, na_rm = FALSE, post = NULL) {
+                 by = NULL, na_rm = FALSE, post = NULL, cal = NULL) {
   data <- read(data_name)
   des <- eval(parse(text = r_design))
   if (!is.null(post)) {
     population <- data.frame(setNames(list(post$levels), post$column), Freq = post$freq)
     des <- postStratify(des, as.formula(paste0("~", post$column)), population)
   }
+  if (!is.null(cal)) des <- calibrate(des, as.formula(cal$formula), unlist(cal$totals))
   domains <- if (is.null(by)) list(NULL) else
     lapply(sort(unique(data[[by]])), function(v) setNames(list(v), by))
   out <- list()
@@ -36,7 +37,7 @@ case <- function(name, data_name, r_design, python_design, replicates, variable,
       setNames(list(post$levels[i], post$freq[i]), c(post$column, "Freq"))))
   list(name = name, data = paste0("data/", data_name, ".csv"), r_call = r_design,
        design = python_design, replicates = replicates, variable = variable, probs = probs,
-       by = by, na_rm = na_rm, poststratify = python_post, degf = degf(des),
+       by = by, na_rm = na_rm, poststratify = python_post, calibrate = cal, degf = degf(des),
        estimates = out)
 }
 # the scale of the bootstrap weights that tests/golden/R/replicates.R wrote (its boot$scale)
@@ -72,6 +73,17 @@ cases <- list(
        list(weights = "w"),
        list(columns = "^rw[0-9]+$", method = "bootstrap", scale = boot_scale), "y", c(0.5),
        by = "region", na_rm = TRUE),
+  case("synthetic_jkn_calibrated_by_region", "synthetic",
+       "as.svrepdesign(svydesign(ids=~psu_ok, strata=~stratum_ok, weights=~w, nest=TRUE, data=data), type='JKn')",
+       list(ids = "psu_ok", strata = "stratum_ok", weights = "w", nest = TRUE),
+       list(method = "jkn"), "y", c(0.5), by = "region", na_rm = TRUE,
+       cal = list(formula = "~x+sex",
+                  totals = list(`(Intercept)` = 5100, x = 5100 * 40, sexM = 2500))),
+  case("synthetic_jkn_calibrated_sex_by_region", "synthetic",
+       "as.svrepdesign(svydesign(ids=~psu_ok, strata=~stratum_ok, weights=~w, nest=TRUE, data=data), type='JKn')",
+       list(ids = "psu_ok", strata = "stratum_ok", weights = "w", nest = TRUE),
+       list(method = "jkn"), "y", c(0.5), by = "region", na_rm = TRUE,
+       cal = list(formula = "~sex", totals = list(`(Intercept)` = 5100, sexM = 2500))),
   case("nhanes_brr_by_agecat", "nhanes_brr",
        "as.svrepdesign(svydesign(ids=~SDMVPSU, strata=~SDMVSTRA, weights=~WTMEC2YR, nest=TRUE, data=data), type='BRR')",
        nh_py, list(method = "brr"), "WTMEC2YR", c(0.5), by = "agecat")

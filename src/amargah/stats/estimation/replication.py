@@ -392,9 +392,16 @@ def cell_totals(
             domain_df=domain_df,
         )
     ratio = scheme.poststratum_ratio
+    lambdas = scheme.calibration_coefficients
+    calibration = design.calibration
+    model_terms: dict[str, exp.Expr] = {}
+    if domain_df and lambdas is not None and calibration is not None:
+        # each model column as a term: the pass's sums of w x_j times it are the
+        # cells' moment matrices, whose replicate weights' rank is the cells' df
+        model_terms = {f"amargah_x{a}": x.copy() for a, x in enumerate(calibration.columns)}
     agg = domain_pass(
         design,
-        terms=terms,
+        terms={**terms, **model_terms},
         by=by,
         where=where,
         variables=variables,
@@ -409,8 +416,6 @@ def cell_totals(
     k = agg.cells.n_cells
     full: dict[str, FloatArray] = {}
     replicates: dict[str, FloatArray] = {}
-    lambdas = scheme.calibration_coefficients
-    calibration = design.calibration
     if lambdas is not None and calibration is not None:
         # g = 1 + x'lambda: replicate r's total is sum w_r t + lambda_r' sum w_r x t,
         # where sum w t = sum w g t - lambda' sum w x t (the pass gives both sums)
@@ -436,7 +441,22 @@ def cell_totals(
                 total = total + lambdas[:, j, None] * rep_cross
             full[name] = calibrated.sum(axis=0)
             replicates[name] = total
-        return CellTotals(full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels)
+        dfs = None
+        if model_terms:
+            # (PSUs, cells, p, p): sum of w x x' per PSU and cell, sampling weights
+            moments = np.stack(
+                [
+                    np.stack([psu_totals(agg.sums[f"{a}_c{j}"]) for j in range(p)], axis=-1)
+                    for a in model_terms
+                ],
+                axis=-1,
+            )
+            dfs = np.array(
+                [calibrated_rank_df(design, scheme, moments[:, c], lambdas) for c in range(k)]
+            )
+        return CellTotals(
+            full, replicates, agg.count, agg.weighted_count, agg.domains, agg.levels, dfs
+        )
     if ratio is not None and agg.poststratum is not None:
         # replicate totals per cell x post-stratum, each rescaled by the replicate's
         # own post-stratification factor
@@ -819,11 +839,23 @@ def calibration_df(
     p = second.shape[1]
     per_psu = np.zeros((stage.n_clusters, p, p))
     np.add.at(per_psu, stage.cluster, second)
+    return calibrated_rank_df(design, scheme, per_psu, lambdas)
+
+
+def calibrated_rank_df(
+    design: Design, scheme: ReplicateScheme, per_psu: FloatArray, lambdas: FloatArray
+) -> float:
+    """Rank less one of linearly calibrated replicate weights of some rows.
+
+    ``per_psu`` (PSUs, p, p) is the sum of ``w x x'`` over the rows of each PSU (zero
+    for PSUs without any); see `calibration_df`.
+    """
+    present = np.flatnonzero(np.abs(per_psu).reshape(per_psu.shape[0], -1).sum(axis=1) > 0)
     mu = lambdas.copy()
     mu[:, 0] += 1.0
-    multipliers = psu_multipliers(design, scheme)  # (replicates, PSUs)
+    multipliers = psu_multipliers(design, scheme)[:, present]  # (replicates, PSUs)
     # (PSUs, replicates, p): each PSU's moment matrix applied to every replicate's mu
-    applied = np.einsum("cij,rj->cri", per_psu, mu)
+    applied = np.einsum("cij,rj->cri", per_psu[present], mu)
     gram = np.einsum("rc,sc,ri,csi->rs", multipliers, multipliers, mu, applied, optimize=True)
     return rank_df(gram)
 
