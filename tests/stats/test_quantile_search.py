@@ -74,3 +74,39 @@ def test_search_reports_missing_values(monkeypatch: pytest.MonkeyPatch) -> None:
         design.quantile("y", 0.5)
     assert "18" in str(error.value)
     assert design.quantile("y", 0.5, na_rm=True)[0].estimate > 0
+
+
+@pytest.mark.parametrize("qrule", ["math", "school"])
+def test_search_sees_exact_splits_of_weights_that_are_not_whole(
+    monkeypatch: pytest.MonkeyPatch, qrule: str
+) -> None:
+    # equal weights of 33.847 and domains of 400, 240 and 560 rows: in exact arithmetic
+    # the cumulative weight is a tenth, a quarter, ... of the total at some row, though
+    # the engine's bucket sums round differently from a row-by-row sum. On large data
+    # such a split counts as exact (R's own rounding may see it or miss it; reading
+    # every row, the small-data path does as R does, see the golden tests)
+    rng = np.random.default_rng(5)
+    domain = rng.permutation(np.repeat(["a", "b", "c"], [400, 240, 560]))
+    y = rng.integers(0, 60, 1200).astype(float)
+    data = pa.table(
+        {
+            "stratum": np.repeat(np.arange(4), 300),
+            "psu": np.repeat(np.arange(40), 30),
+            "w": np.full(1200, 33.847),
+            "y": y,
+            "region": domain,
+        }
+    )
+    monkeypatch.setattr(quantiles, "LARGE_ROWS", 10)
+    monkeypatch.setattr(quantiles, "_BUCKETS", 4)
+    monkeypatch.setattr(quantiles, "_FETCH_ROWS", 25)
+    probabilities = [0.1, 0.25, 0.5, 0.9]
+    design = Design(data, ids="psu", strata="stratum", weights="w")
+    estimates = design.quantile("y", probabilities, by="region", qrule=qrule)  # type: ignore[arg-type]
+    for row in estimates:
+        values = np.sort(y[domain == row.domain["region"]])
+        # p n rows lie at or below the quantile, a whole number for these sizes
+        k = round(float(row.term) * values.shape[0])
+        assert abs(float(row.term) * values.shape[0] - k) < 1e-9
+        expected = values[k - 1] if qrule == "math" else (values[k - 1] + values[k]) / 2
+        assert row.estimate == expected, (row.domain, row.term)

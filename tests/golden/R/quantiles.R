@@ -24,6 +24,14 @@ subset_for <- function(data, dom, keep, variable, na_rm) {
   idx
 }
 
+# equal weights that are not whole numbers, and domain sizes divisible by 4: the
+# cumulative weight reaches p times the total exactly at a row for p = 1/4, 1/2, 3/4
+set.seed(20261127)
+equal <- data.frame(stratum = rep(1:3, each = 40), psu = rep(1:12, each = 10), w = 33.847,
+                    dom = sample(rep(c("a", "b", "c"), c(40, 24, 56))),
+                    v = sample(1:20, 120, replace = TRUE))
+write.csv(equal, file.path(dir, "equal_weights.csv"), row.names = FALSE)
+
 quantile_case <- function(name, data_name, r_design, python_design, variable, probs,
                           by = NULL, na_rm = FALSE, qrule = "math", where = NULL) {
   data <- read(data_name)
@@ -93,6 +101,14 @@ cases <- list(
                 where = list(r = "sex == 'F'", sql = "sex = 'F'")),
   quantile_case("synthetic_srs_integer", "synthetic", "svydesign(ids=~1, strata=~stratum, weights=~w, data=data)",
                 list(ids = "1", strata = "stratum", weights = "w"), "age", c(0.5, 0.8)),
+  quantile_case("equal_weights_by_domain", "equal_weights",
+                "svydesign(ids=~psu, strata=~stratum, weights=~w, data=data)",
+                list(ids = "psu", strata = "stratum", weights = "w"), "v",
+                c(0.25, 0.5, 0.75), by = "dom"),
+  quantile_case("equal_weights_school_by_domain", "equal_weights",
+                "svydesign(ids=~psu, strata=~stratum, weights=~w, data=data)",
+                list(ids = "psu", strata = "stratum", weights = "w"), "v",
+                c(0.25, 0.5, 0.75), by = "dom", qrule = "school"),
   ciprop_case("nhanes_hichol_by_sex", "nhanes", nh_call, nh_py, "HI_CHOL", 1, by = "RIAGENDR",
               na_rm = TRUE),
   ciprop_case("nhanes_race", "nhanes", nh_call, nh_py, "race", 3),

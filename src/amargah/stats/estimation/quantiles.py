@@ -324,7 +324,7 @@ class LazyDistribution:
             search = searches[i]
             rows = np.flatnonzero(req == r)
             cumulative = search.prefix + np.cumsum(w[rows])
-            reached = np.flatnonzero(cumulative >= search.target)
+            reached = np.flatnonzero(cumulative >= search.target - _tie(self.totals[search.domain]))
             # rounding can leave the last cumulative weight just below p * total at p=1
             chosen = int(reached[0]) if reached.size else rows.shape[0] - 1
             b = rows[chosen]
@@ -367,7 +367,7 @@ class LazyDistribution:
     ) -> float:
         total = float(self.totals[search.domain])
         cumulative = search.prefix + np.cumsum(weights)
-        below = np.flatnonzero(cumulative <= p * total)
+        below = np.flatnonzero(cumulative <= p * total + _tie(total))
         if not below.size and search.before:
             # the last value at or below p lies before the range: the answer is the next
             return float(values[0])
@@ -378,10 +378,20 @@ class LazyDistribution:
             following = (
                 search.following if search.following is not None else float(values[position])
             )
-        exact = (p - cumulative[position] / total) == 0
+        exact = abs(p * total - cumulative[position]) <= _tie(total)
         if rule == "school" and exact:
             return float((values[position] + following) / 2)
         return float(values[position] if exact else following)
+
+
+def _tie(total: float) -> float:
+    """Weight within which a cumulative weight counts as exactly p times the total.
+
+    On large data the weights are summed by the engine in bucket after bucket, in no
+    fixed order; a cumulative weight that equals p times the total in exact arithmetic
+    (equal weights, say) must still be seen as equal, as it is in R's row-by-row sum.
+    """
+    return 1e-12 * abs(total)
 
 
 def _filters(design: Design, by: Sequence[str], where: Condition | None) -> list[exp.Expr]:
@@ -482,19 +492,24 @@ def distribution(
         if len(domains) > 1:
             order = order[np.argsort(domain[order], kind="stable")]
         domain, x_values, w = domain[order], x_values[order], w[order]
-    if domain.size:
-        # equal values (from several rows or units) are one step of the distribution
-        new = np.ones(domain.shape[0], dtype=bool)
-        new[1:] = (domain[1:] != domain[:-1]) | (x_values[1:] != x_values[:-1])
-        starts = np.flatnonzero(new)
-        w = np.add.reduceat(w, starts)
-        domain, x_values = domain[starts], x_values[starts]
     n_domains = len(domains)
+    # the cumulative weight row after row, in extended precision and from zero in each
+    # domain, as R's cumsum makes it: a value whose cumulative weight is exactly
+    # p times the total (equal weights, say) is then the quantile as it is in R
+    cumulative = np.empty(w.shape[0])
+    first_row = np.searchsorted(domain, np.arange(n_domains), side="left")
+    end_row = np.searchsorted(domain, np.arange(n_domains), side="right")
+    for a, b in zip(first_row.tolist(), end_row.tolist(), strict=True):
+        cumulative[a:b] = np.cumsum(w[a:b].astype(np.longdouble))
+    if domain.size:
+        # equal values (from several rows or units) are one step of the distribution,
+        # at the cumulative weight of their last row
+        last = np.ones(domain.shape[0], dtype=bool)
+        last[:-1] = (domain[1:] != domain[:-1]) | (x_values[1:] != x_values[:-1])
+        ends = np.flatnonzero(last)
+        domain, x_values, cumulative = domain[ends], x_values[ends], cumulative[ends]
     start = np.searchsorted(domain, np.arange(n_domains), side="left")
     stop = np.searchsorted(domain, np.arange(n_domains), side="right")
-    cumulative = np.cumsum(w)
-    offsets = np.concatenate([[0.0], cumulative])[start]
-    cumulative = cumulative - np.repeat(offsets, stop - start)
     return Distribution(keys_of, domains, x_values, cumulative, start, stop)
 
 
