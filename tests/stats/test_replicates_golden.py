@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from amargah.stats import Design, Estimates, ReplicateDesign, SurveyInputError
-from amargah.stats.estimation.replication import sylvester_hadamard
+from amargah.stats.estimation.hadamard import sylvester_hadamard
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 REFERENCE = json.loads((GOLDEN / "replicates.json").read_text())

@@ -22,6 +22,15 @@ rw <- weights(boot, "analysis")
 colnames(rw) <- paste0("rw", seq_len(ncol(rw)))
 write.csv(cbind(syn, rw), file.path(dir, "synthetic_boot.csv"), row.names = FALSE, na = "")
 boot_scale <- boot$scale
+# pairs of PSUs in 10, 17 and 27 strata: R's hadamard() then takes a Paley matrix of
+# order 12, one of order 20, and its stored matrix of order 28
+set.seed(20261127)
+pairs <- do.call(rbind, lapply(1:27, function(h) data.frame(
+  stratum = h, psu = rep(c(2 * h - 1, 2 * h), each = 4), w = runif(8, 20, 60),
+  y = rnorm(8, 10 + h %% 5, 3), x = runif(8, 1, 4), g = sample(c("a", "b"), 8, TRUE))))
+for (k in c(10, 17, 27))
+  write.csv(pairs[pairs$stratum <= k, ], file.path(dir, sprintf("brr_pairs%d.csv", k)),
+            row.names = FALSE)
 
 req <- function(statistic, variable, denominator = NULL, by = NULL, na_rm = FALSE,
                 categorical = FALSE) {
@@ -86,7 +95,19 @@ syn_requests <- list(req("total", "x"), req("mean", "y", by = "sex", na_rm = TRU
                      req("ratio", "y", "x", na_rm = TRUE),
                      req("proportion", "region", na_rm = TRUE, categorical = TRUE))
 
+pair_requests <- list(req("mean", "y"), req("ratio", "y", "x"), req("total", "y", by = "g"),
+                      req("mean", "y", by = "g"))
+pair_py <- list(ids = "psu", strata = "stratum", weights = "w")
 cases <- list(
+  case("brr_10_strata_paley_12", "brr_pairs10",
+       "as.svrepdesign(svydesign(ids=~psu, strata=~stratum, weights=~w, data=data), type='BRR')",
+       pair_py, list(method = "brr"), pair_requests),
+  case("fay_17_strata_paley_20", "brr_pairs17",
+       "as.svrepdesign(svydesign(ids=~psu, strata=~stratum, weights=~w, data=data), type='Fay', fay.rho=0.3)",
+       pair_py, list(method = "fay", fay_rho = 0.3), pair_requests),
+  case("brr_27_strata_stored_28", "brr_pairs27",
+       "as.svrepdesign(svydesign(ids=~psu, strata=~stratum, weights=~w, data=data), type='BRR')",
+       pair_py, list(method = "brr"), pair_requests),
   case("election_jk1", "election_pps",
        "as.svrepdesign(svydesign(ids=~1, probs=~p, data=data), type='JK1')",
        list(ids = "1", probs = "p"), list(method = "jk1"), el_requests),

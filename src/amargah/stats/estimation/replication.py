@@ -26,6 +26,7 @@ from sqlglot import exp
 from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.distributions import normal_quantile
 from amargah.stats.errors import SurveyInputError
+from amargah.stats.estimation.hadamard import brr_hadamard
 from amargah.stats.estimation.taylor import (
     Aggregate,
     by_columns,
@@ -139,17 +140,6 @@ class ReplicateScheme:
         return float(self.count - 1)
 
 
-def sylvester_hadamard(order: int) -> IntArray:
-    """0/1 Hadamard matrix of a power-of-two order, as R's ``hadamard()`` gives it."""
-    index = np.arange(order)
-    bits = np.bitwise_and(index[:, None], index[None, :])
-    parity = np.zeros_like(bits)
-    while bits.any():
-        parity ^= bits & 1
-        bits >>= 1
-    return (1 - parity).astype(np.int64)
-
-
 def make_scheme(
     design: Design,
     method: ReplicateMethod,
@@ -198,8 +188,9 @@ def make_scheme(
                 column=design.stratum_columns[0],
             )
         strata_order = _strata_in_sorted_order(design)
-        order = 1 << math.ceil(math.log2(stage.n_strata + 1))
-        hadamard = sylvester_hadamard(order)
+        # R's choice of matrix: another of the same order changes the SEs of means
+        hadamard = brr_hadamard(stage.n_strata)
+        order = hadamard.shape[1]
         multipliers = np.empty((order, stage.n_clusters))
         # within a stratum, the PSU appearing first in the data is R's "first" PSU
         # (units are numbered in order of appearance)
@@ -626,6 +617,8 @@ def _supplied_totals(
             product = exp.Mul(this=design.number(column), expression=term.copy())
             selections.append(exp.func("sum", product).as_(f"{name}_r{r}"))
     selections.append(exp.func("count", exp.Star()).as_("amargah_n"))
+    nonzero = exp.NEQ(this=weight.copy(), expression=exp.Literal.number(0))
+    selections.append(exp.func("count", exp.Case().when(nonzero, _ONE.copy())).as_("amargah_nobs"))
     nulls = [
         exp.cast(
             exp.func(
@@ -696,10 +689,11 @@ def _supplied_totals(
         for name in terms
     }
     count = spread(result.column("amargah_n"))
+    weighted_count = spread(result.column("amargah_nobs"))
     dfs = None
     if domain_df and factors is None:
         dfs = _supplied_dfs(design, scheme, by, filters, domains)
-    return CellTotals(full, replicates, count, count, domains, levels, dfs)
+    return CellTotals(full, replicates, count, weighted_count, domains, levels, dfs)
 
 
 # replicate weights fetched at a time to form their cross-products (128 MB of floats)
@@ -1039,7 +1033,7 @@ def _numeric(
         variance,
         srs,
         f["w"],
-        totals.count,
+        totals.weighted_count,
         level=level,
     )
 
@@ -1058,7 +1052,7 @@ def _categorical(
     y, y_rep = totals.full["w"], totals.replicates["w"]
     w = y.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     w_rep = y_rep.reshape(-1, n_domains, n_levels).sum(axis=2)[:, domain_of_cell]
-    count = totals.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    count = totals.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     nobs = totals.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = y / w
