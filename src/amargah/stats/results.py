@@ -38,7 +38,10 @@ class Estimate:
     deff
         Design effect against simple random sampling without replacement (R's default).
     df
-        Degrees of freedom of the design (PSUs minus strata).
+        Degrees of freedom (R's ``degf``): PSUs minus strata for a Taylor design, the
+        rank of the replicate weights minus one for a replicate design. Quantiles and
+        ciprop, whose intervals use t, take the domain's own (as R's ``svyby`` does);
+        the other statistics, with normal intervals, report the whole design's.
     n
         Unweighted number of sample rows in the domain used by the estimate (rows of
         weight zero, such as adjusted-away nonrespondents, are not counted).
