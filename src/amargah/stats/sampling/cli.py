@@ -56,7 +56,8 @@ def sample(
     """Draw a sample (R ``sampling``-style) and write it with prob, weight and fpc columns.
 
     The output feeds ``amargah estimate`` directly: ``--strata stratum --weights weight
-    --fpc fpc``.
+    --fpc fpc`` (for a PPS sample leave ``--fpc`` out: its variance is approximated as
+    with replacement, as R's ``svydesign`` without ``fpc``).
     """
     order = [c for c in (sort_by or "").split(",") if c] or None
     try:
