@@ -117,8 +117,14 @@ def test_agrees_with_r(case: dict[str, Any], result: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", REFERENCE["cases"], ids=lambda c: c["name"])
 def test_degrees_of_freedom_agree_with_r(case: dict[str, Any]) -> None:
     # a re-weighted replicate design has the rank of its new replicate weights less one
-    row = _design(case).total(case["results"][0]["request"]["variable"], na_rm=True)[0]
+    # (but for R's raking calibration, which keeps the whole design's), and a subset
+    # of it, such as a domain of a quantile, the rank
+    design = _design(case)
+    row = design.total(case["results"][0]["request"]["variable"], na_rm=True)[0]
     assert row.df == case["degf"]
+    variable = case["results"][0]["request"]["variable"]
+    subset = design.quantile(variable, [0.5], where=f"{variable} IS NOT NULL", na_rm=True)[0]
+    assert subset.df == case["subset_degf"]
 
 
 def _case(name: str) -> dict[str, Any]:

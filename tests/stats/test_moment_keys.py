@@ -1,11 +1,13 @@
-"""The moment path's packed group keys and skipped counts give the general path's numbers."""
+"""The moment path's group keys and skipped counts give the general path's numbers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlglot import exp
 
@@ -48,7 +50,7 @@ def _unique_psu(s: dict[str, np.ndarray]) -> np.ndarray:
 
 
 # each layout names the data columns and the design options; the keys differ in type,
-# sign and range, so that some are packed, some in part, some not at all
+# sign and range, and the PSU numbers are unique across strata or only within them
 LAYOUTS: dict[str, Callable[[dict[str, np.ndarray]], tuple[pa.Table, dict[str, object]]]] = {
     "int32 keys": lambda s: (
         pa.table(
@@ -164,9 +166,9 @@ def test_moment_path_agrees_with_the_general_path(
     design = Design(table, weights="w", engine=engine, **options)  # type: ignore[arg-type]
     assert moments.applies(design)
     fast = _estimates(design)
-    packed = [q for q in engine.queries if " AS key" in q]
-    if layout in ("int32 keys", "negative and unsigned keys", "nested PSU numbers"):
-        assert packed, "integer keys should be packed into one"
+    # with PSU numbers unique across strata, the stratum comes from the units relation
+    joined = [q for q in engine.queries if " AS part" in q and "JOIN amargah_units" in q]
+    assert bool(joined) == (layout not in ("nested PSU numbers", "no strata"))
     monkeypatch.setattr(moments, "applies", lambda _design: False)
     general = _estimates(Design(table, weights="w", **options))  # type: ignore[arg-type]
     _assert_same(fast, general)
@@ -220,3 +222,83 @@ def test_bad_rows_are_reported_in_the_order_of_the_checks() -> None:
     with pytest.raises(SurveyInputError, match="negative weights") as caught:
         Design(weighed, ids="psu", strata="stratum", weights="w")
     assert caught.value.rows == (2,)
+
+
+def _parquet(tmp_path: Path, table: pa.Table, name: str = "sample.parquet") -> Path:
+    path = tmp_path / name
+    # several row groups: the metadata's facts must hold in every one of them
+    pq.write_table(table, path, row_group_size=200)
+    return path
+
+
+def test_parquet_metadata_spares_the_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, options = LAYOUTS["int32 keys"](_sample(3))
+    path = _parquet(tmp_path, table)
+    engine = _RecordingEngine()
+    design = Design(path, weights="w", engine=engine, **options)  # type: ignore[arg-type]
+    assert {"y", "x", "w", "d"} <= design.units.complete
+    assert "w" in design.units.positive
+    # the weights' checks are answered by the metadata: no pass over the rows for them
+    assert not [q for q in engine.queries if '"w" < 0' in q]
+    fast = _estimates(design)
+    passes = [q for q in engine.queries if " AS part" in q]
+    assert passes
+    assert not [q for q in passes if 'COUNT("y")' in q or '"w" <> 0' in q]
+    monkeypatch.setattr(moments, "applies", lambda _design: False)
+    _assert_same(fast, _estimates(Design(path, weights="w", **options)))  # type: ignore[arg-type]
+
+
+def test_missing_values_and_zero_weights_are_still_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table, options = LAYOUTS["int32 keys"](_sample(5))
+    y = table.column("y").to_pylist()
+    for row in (4, 250, 601):
+        y[row] = None
+    weights = table.column("w").to_numpy().copy()
+    weights[::9] = 0.0
+    table = table.set_column(table.schema.get_field_index("y"), "y", pa.array(y))
+    table = table.set_column(table.schema.get_field_index("w"), "w", pa.array(weights))
+    path = _parquet(tmp_path, table)
+    for data in (path, table):
+        engine = _RecordingEngine()
+        design = Design(data, weights="w", engine=engine, **options)  # type: ignore[arg-type]
+        assert "y" not in design.units.complete
+        assert "w" not in design.units.positive
+        with pytest.raises(SurveyInputError, match="missing values") as caught:
+            design.mean(["x", "y"], by="d")
+        assert (caught.value.column, caught.value.rows) == ("y", (5, 251, 602))
+        fast = design.mean(["x", "y"], by="d", na_rm=True).to_dicts()
+        fast += design.total(["y", "x"], na_rm=True).to_dicts()
+        passes = [q for q in engine.queries if " AS part" in q]
+        assert [q for q in passes if 'COUNT("y")' in q and '"w" <> 0' in q]
+        monkeypatch.setattr(moments, "applies", lambda _design: False)
+        general = Design(data, weights="w", **options)  # type: ignore[arg-type]
+        slow = general.mean(["x", "y"], by="d", na_rm=True).to_dicts()
+        slow += general.total(["y", "x"], na_rm=True).to_dicts()
+        monkeypatch.undo()
+        _assert_same(fast, slow)
+        domains = np.asarray(table.column("d"))
+        missing = np.asarray(table.column("y").is_null())
+        for estimate in fast[2:4]:
+            domain = estimate["domain"]
+            assert isinstance(domain, dict)
+            inside = (domains == domain["d"]) & ~missing
+            assert estimate["n"] == int(np.count_nonzero(inside & (weights != 0)))
+
+
+def test_bad_weights_in_parquet_are_still_reported(tmp_path: Path) -> None:
+    table, options = LAYOUTS["int32 keys"](_sample(9))
+    weights = table.column("w").to_pylist()
+    weights[300] = -1.0
+    negative = table.set_column(table.schema.get_field_index("w"), "w", pa.array(weights))
+    with pytest.raises(SurveyInputError, match="negative weights") as caught:
+        Design(_parquet(tmp_path, negative, "negative.parquet"), weights="w", **options)  # type: ignore[arg-type]
+    assert caught.value.rows == (301,)
+    weights[300] = None
+    missing = table.set_column(table.schema.get_field_index("w"), "w", pa.array(weights))
+    with pytest.raises(SurveyInputError, match="missing weights") as caught:
+        Design(_parquet(tmp_path, missing, "missing.parquet"), weights="w", **options)  # type: ignore[arg-type]
+    assert caught.value.rows == (301,)

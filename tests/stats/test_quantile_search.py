@@ -110,3 +110,21 @@ def test_search_sees_exact_splits_of_weights_that_are_not_whole(
         assert abs(float(row.term) * values.shape[0] - k) < 1e-9
         expected = values[k - 1] if qrule == "math" else (values[k - 1] + values[k]) / 2
         assert row.estimate == expected, (row.domain, row.term)
+
+
+@pytest.mark.parametrize("qrule", ["math", "school"])
+@pytest.mark.parametrize("heavy_row", [False, True])
+def test_search_follows_rs_row_rule_below_the_first_value(
+    monkeypatch: pytest.MonkeyPatch, qrule: str, heavy_row: bool
+) -> None:
+    # the smallest value holds a fifth of the weight, in many rows or in one heavy row:
+    # for p = 0.1 R's rule gives the smallest value, or (one row) the next one
+    data = _sample(1000, seed=13, ties=False)
+    y = np.asarray(data.column("y")) + 1.0
+    w = np.asarray(data.column("w")).copy()
+    if heavy_row:
+        y[0], w[0] = 0.0, w.sum() / 4
+    else:
+        y[:200] = 0.0
+    data = data.set_column(3, "y", pa.array(y)).set_column(2, "w", pa.array(w))
+    _compare(data, monkeypatch, qrule=qrule)

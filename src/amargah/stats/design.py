@@ -29,6 +29,7 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
 from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
 from amargah.stats.results import Estimates
+from amargah.stats.unit_query import per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.estimation.quantiles import QuantileRule
@@ -91,7 +92,14 @@ class Units:
         Number of units.
     key_ranges
         Per key column, ``(lowest, highest)`` of its values when they are integers,
-        ``None`` otherwise (estimators pack integer keys into one number).
+        ``None`` otherwise.
+    nest
+        Whether cluster identifiers are unique only within strata, so that a unit's
+        stratum is part of its identity; without, the cluster columns identify it.
+    complete, positive
+        Data columns that the data's own metadata (Parquet statistics, Arrow null
+        counts) shows to have no missing values, and only values above zero; others
+        may or may not. Estimators skip counts and checks these answer.
     """
 
     relation: str
@@ -101,6 +109,9 @@ class Units:
     count: int
     stratum_labels: tuple[Any, ...] = ()
     key_ranges: tuple[tuple[int, int] | None, ...] = ()
+    nest: bool = True
+    complete: frozenset[str] = frozenset()
+    positive: frozenset[str] = frozenset()
 
     @property
     def has_derived_weights(self) -> bool:
@@ -231,7 +242,7 @@ class Design:
         self._set("_schema", schema)
         self._set("_columns", frozenset(engine_names))
         checks = self._validate_columns()
-        self._set("_units", self._build_units(checks))
+        self._set("_units", self._build_units(checks, _column_facts(data)))
 
     # -- immutability ---------------------------------------------------------------
 
@@ -347,6 +358,22 @@ class Design:
         """Raise a clear error when ``column`` is not in the data."""
         if column not in self._columns:
             raise SurveyInputError("no such column in the data", column=column)
+
+    def require_numeric(self, column: str) -> None:
+        """Raise a clear error, naming the first rows that are not numbers, unless numeric."""
+        self.require_column(column)
+        data_type = self.data_type(column)
+        if is_numeric(data_type):
+            return
+        rows: list[int] = []
+        if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+            value = self.column(column)
+            not_a_number = exp.and_(
+                exp.Not(this=value.copy().is_(exp.Null())),
+                exp.TryCast(this=value.copy(), to=exp.DataType.build("double")).is_(exp.Null()),
+            )
+            rows = self.first_rows(not_a_number)
+        raise SurveyInputError(f"must be numeric, but is {data_type}", column=column, rows=rows)
 
     def weight_expression(self) -> exp.Expr:
         """The row weight as an SQL expression (1 when weights come from the fpc).
@@ -614,22 +641,11 @@ class Design:
         weights = np.asarray(result.column("amargah_weight").to_numpy(), dtype=float)
         if self._units.has_derived_weights:
             # weights from the fpc are per unit: find each row's unit
-            keys = [self.column(c).as_(f"k{i}") for i, c in enumerate(self._units.key_columns)]
-            inner = exp.select(*keys, row.copy()).from_(exp.to_table(self._source))
-            on = exp.and_(
-                *(
-                    exp.EQ(
-                        this=exp.column(f"k{i}", table="a"),
-                        expression=exp.column(f"k{i}", table="u"),
-                    )
-                    for i in range(len(keys))
-                )
-            )
+            inner = exp.select(row.copy()).from_(exp.to_table(self._source))
             units = self._engine.execute(
-                exp.select(exp.column("amargah_unit", table="u"))
-                .from_(inner.subquery("a"))
-                .join(exp.to_table(self._units.relation).as_("u"), on=on)
-                .order_by(exp.column(ROW_COLUMN, table="a", quoted=True))
+                per_unit(self, inner, [], grouped=False).order_by(
+                    exp.column(ROW_COLUMN, table="a", quoted=True)
+                )
             )
             unit = np.asarray(units.column(0).to_numpy(), dtype=np.int64)
             weights = weights * self._units.weight_factor[unit]
@@ -713,10 +729,8 @@ class Design:
             One row per variable (level) and domain; totals in the variable's unit
             times population units.
         """
-        from amargah.stats.estimation.taylor import estimate_linear
-
-        return estimate_linear(
-            self, "total", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        return self._linear(
+            "total", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
         )
 
     def mean(
@@ -732,10 +746,8 @@ class Design:
 
         Parameters are as for `total`; the estimate is in the variable's unit.
         """
-        from amargah.stats.estimation.taylor import estimate_linear
-
-        return estimate_linear(
-            self, "mean", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
+        return self._linear(
+            "mean", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
         )
 
     def proportion(
@@ -752,11 +764,7 @@ class Design:
         As R's ``svymean`` of a factor: one row per level, the term is the level; the
         estimate is a fraction in [0, 1]. Other parameters are as for `total`.
         """
-        from amargah.stats.estimation.taylor import estimate_linear
-
-        return estimate_linear(
-            self, "proportion", [variable], by=by, where=where, na_rm=na_rm, level=level
-        )
+        return self._linear("proportion", [variable], by=by, where=where, na_rm=na_rm, level=level)
 
     def ratio(
         self,
@@ -773,10 +781,14 @@ class Design:
         The variable of each row is ``"numerator/denominator"``; the estimate is in
         the numerator's unit per denominator unit. Other parameters are as for `total`.
         """
-        from amargah.stats.estimation.taylor import estimate_ratio
-
-        return estimate_ratio(
-            self, numerator, denominator, by=by, where=where, na_rm=na_rm, level=level
+        return self._linear(
+            "ratio",
+            [numerator],
+            denominator=denominator,
+            by=by,
+            where=where,
+            na_rm=na_rm,
+            level=level,
         )
 
     def quantile(
@@ -803,8 +815,9 @@ class Design:
             p) or ``"school"`` (the average of the two middle values at an exact
             split, R's ``qrule="school"``).
         by, where, na_rm, level
-            As for `total`. The interval uses t with the domain's degrees of freedom;
-            the standard error is the interval's width over 2 t, and ``deff`` is NaN.
+            As for `total`. The interval uses t with the domain's degrees of freedom
+            (a replicate design's: those of its replicates); the standard error is the
+            interval's width over 2 t, and ``deff`` is NaN.
 
         Returns
         -------
@@ -812,17 +825,24 @@ class Design:
             One row per probability and domain, in the variable's unit.
         """
         from amargah.stats.estimation.quantiles import estimate_quantiles
+        from amargah.stats.estimation.replication import estimate_replicated_quantiles
 
-        values = [probabilities] if isinstance(probabilities, int | float) else probabilities
+        values = list([probabilities] if isinstance(probabilities, int | float) else probabilities)
+        scheme = self._replicates()
+        if scheme is not None:
+            return estimate_replicated_quantiles(
+                self,
+                scheme,
+                variable,
+                values,
+                by=by,
+                where=where,
+                na_rm=na_rm,
+                level=level,
+                qrule=qrule,
+            )
         return estimate_quantiles(
-            self,
-            variable,
-            list(values),
-            by=by,
-            where=where,
-            na_rm=na_rm,
-            level=level,
-            qrule=qrule,
+            self, variable, values, by=by, where=where, na_rm=na_rm, level=level, qrule=qrule
         )
 
     def ciprop(
@@ -837,15 +857,66 @@ class Design:
     ) -> Estimates:
         """Share at one level of a variable with a logit interval (R's ``svyciprop``).
 
-        The estimate and its standard error are those of the proportion (Taylor); the
-        interval is the Wald interval of its logit on t with the domain's degrees of
-        freedom, mapped back, so it stays inside (0, 1). Other parameters are as for
-        `total`; the term is the category.
+        The estimate and its standard error are those of the proportion (Taylor, or
+        from the replicates of a replicate design); the interval is the Wald interval
+        of its logit on t with the domain's degrees of freedom, mapped back, so it
+        stays inside (0, 1). Other parameters are as for `total`; the term is the
+        category.
         """
         from amargah.stats.estimation.quantiles import estimate_ciprop
+        from amargah.stats.estimation.replication import estimate_replicated_ciprop
 
+        scheme = self._replicates()
+        if scheme is not None:
+            return estimate_replicated_ciprop(
+                self, scheme, variable, category, by=by, where=where, na_rm=na_rm, level=level
+            )
         return estimate_ciprop(
             self, variable, category, by=by, where=where, na_rm=na_rm, level=level
+        )
+
+    def _replicates(self) -> ReplicateScheme | None:
+        """The replicates the variances come from; None for Taylor linearisation.
+
+        The one thing a replicate design overrides for its estimators, so that each
+        estimator's signature and documentation are written once.
+        """
+        return None
+
+    def _linear(
+        self,
+        statistic: str,
+        variables: list[str],
+        *,
+        denominator: str | None = None,
+        by: str | Sequence[str] | None,
+        where: Condition | None,
+        na_rm: bool,
+        level: float,
+    ) -> Estimates:
+        """Totals, means, proportions or (with ``denominator``) ratios."""
+        from amargah.stats.estimation.replication import estimate_replicated
+        from amargah.stats.estimation.taylor import estimate_linear, estimate_ratio
+
+        scheme = self._replicates()
+        if scheme is not None:
+            return estimate_replicated(
+                self,
+                scheme,
+                statistic,
+                variables,
+                denominator=denominator,
+                by=by,
+                where=where,
+                na_rm=na_rm,
+                level=level,
+            )
+        if denominator is not None:
+            return estimate_ratio(
+                self, variables[0], denominator, by=by, where=where, na_rm=na_rm, level=level
+            )
+        return estimate_linear(
+            self, statistic, variables, by=by, where=where, na_rm=na_rm, level=level
         )
 
     # -- replicate designs ------------------------------------------------------------
@@ -935,10 +1006,7 @@ class Design:
         for column in named:
             self.require_column(column)
         for column in [*self._fpc, *(c for c in (self._weights, self._probs) if c)]:
-            if not is_numeric(self.data_type(column)):
-                raise SurveyInputError(
-                    f"must be numeric, but is {self.data_type(column)}", column=column
-                )
+            self.require_numeric(column)
         stages = max(len(self._ids), 1)
         if len(self._strata) > stages:
             raise SurveyInputError(
@@ -984,7 +1052,11 @@ class Design:
             )
         return checks
 
-    def _build_units(self, checks: Sequence[tuple[str, exp.Expr, str]]) -> Units:
+    def _build_units(
+        self,
+        checks: Sequence[tuple[str, exp.Expr, str]],
+        facts: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+    ) -> Units:
         # the finest unit is the last-stage cluster; every row when ids is "1"
         key_columns = list(dict.fromkeys([*self._strata, *(self._ids or (ROW_COLUMN,))]))
         keys = [self.column(c).as_(f"k{i}") for i, c in enumerate(key_columns)]
@@ -1003,7 +1075,7 @@ class Design:
         )
         table = self._engine.execute(query)
         # bad rows are reported before anything is built on them
-        self._check_rows(checks, table, key_columns)
+        self._check_rows(checks, table, key_columns, facts)
         # the unit order follows the first row of each unit, so that unit numbers are
         # stable across runs
         table = table.sort_by("first_row")
@@ -1073,6 +1145,9 @@ class Design:
             count=count,
             stratum_labels=tuple(labels),
             key_ranges=tuple(_integer_range(table.column(f"k{i}")) for i in range(len(keys))),
+            nest=self._nest,
+            complete=facts[0],
+            positive=facts[1],
         )
 
     def _check_rows(
@@ -1080,10 +1155,13 @@ class Design:
         checks: Sequence[tuple[str, exp.Expr, str]],
         units: pa.Table,
         key_columns: Sequence[str],
+        facts: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
     ) -> None:
         """Raise on the first check, in order, that some row fails.
 
-        A missing value in a unit's key column shows in ``units`` as a missing key.
+        A missing value in a unit's key column shows in ``units`` as a missing key;
+        ``facts`` (columns known complete, and known positive) answer a missing or
+        negative value check of their column.
         The other checks are counted together in one ungrouped pass: per row it costs
         a fraction of counts kept per unit, and Parquet statistics often answer it
         without reading the rows. Only when some row fails is each one counted.
@@ -1091,7 +1169,15 @@ class Design:
         failing = [False] * len(checks)
         counted: list[int] = []
         for i, (column, cond, _) in enumerate(checks):
-            if column in key_columns and cond == self.column(column).is_(exp.Null()):
+            missing = cond == self.column(column).is_(exp.Null())
+            zero = exp.Literal.number(0)
+            negative = cond in (
+                exp.LT(this=self.column(column), expression=zero),
+                exp.LTE(this=self.column(column), expression=zero.copy()),
+            )
+            if (missing and column in facts[0]) or (negative and column in facts[1]):
+                continue
+            if column in key_columns and missing:
                 k = list(key_columns).index(column)
                 failing[i] = units.column(f"k{k}").null_count > 0
             else:
@@ -1225,144 +1311,8 @@ class ReplicateDesign(Design):
         method = self._scheme.method
         return f"Replicate{base[:-1]}, method={method!r}, replicates={self.replicate_count})"
 
-    def _replicated(
-        self,
-        statistic: str,
-        variables: Sequence[str],
-        *,
-        denominator: str | None = None,
-        by: str | Sequence[str] | None,
-        where: Condition | None,
-        na_rm: bool,
-        level: float,
-    ) -> Estimates:
-        from amargah.stats.estimation.replication import estimate_replicated
-
-        return estimate_replicated(
-            self,
-            self._scheme,
-            statistic,
-            variables,
-            denominator=denominator,
-            by=by,
-            where=where,
-            na_rm=na_rm,
-            level=level,
-        )
-
-    def total(
-        self,
-        variables: str | Sequence[str],
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-    ) -> Estimates:
-        """Totals with replicate standard errors; see `Design.total`."""
-        return self._replicated(
-            "total", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
-        )
-
-    def mean(
-        self,
-        variables: str | Sequence[str],
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-    ) -> Estimates:
-        """Means with replicate standard errors; see `Design.mean`."""
-        return self._replicated(
-            "mean", _as_list(variables), by=by, where=where, na_rm=na_rm, level=level
-        )
-
-    def proportion(
-        self,
-        variable: str,
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-    ) -> Estimates:
-        """Shares of each level with replicate standard errors; see `Design.proportion`."""
-        return self._replicated(
-            "proportion", [variable], by=by, where=where, na_rm=na_rm, level=level
-        )
-
-    def ratio(
-        self,
-        numerator: str,
-        denominator: str,
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-    ) -> Estimates:
-        """Ratio of totals with replicate standard errors; see `Design.ratio`."""
-        return self._replicated(
-            "ratio",
-            [numerator],
-            denominator=denominator,
-            by=by,
-            where=where,
-            na_rm=na_rm,
-            level=level,
-        )
-
-    def quantile(
-        self,
-        variable: str,
-        probabilities: float | Sequence[float] = 0.5,
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-        qrule: QuantileRule = "math",
-    ) -> Estimates:
-        """Quantiles with Woodruff intervals from the replicates; see `Design.quantile`."""
-        from amargah.stats.estimation.replication import estimate_replicated_quantiles
-
-        values = [probabilities] if isinstance(probabilities, int | float) else probabilities
-        return estimate_replicated_quantiles(
-            self,
-            self._scheme,
-            variable,
-            list(values),
-            by=by,
-            where=where,
-            na_rm=na_rm,
-            level=level,
-            qrule=qrule,
-        )
-
-    def ciprop(
-        self,
-        variable: str,
-        category: Any,
-        *,
-        by: str | Sequence[str] | None = None,
-        where: Condition | None = None,
-        na_rm: bool = False,
-        level: float = 0.95,
-    ) -> Estimates:
-        """Share at a level with a logit interval from the replicates; see `Design.ciprop`."""
-        from amargah.stats.estimation.replication import estimate_replicated_ciprop
-
-        return estimate_replicated_ciprop(
-            self,
-            self._scheme,
-            variable,
-            category,
-            by=by,
-            where=where,
-            na_rm=na_rm,
-            level=level,
-        )
+    def _replicates(self) -> ReplicateScheme:
+        return self._scheme
 
     def _reweighted(self, base: Design) -> ReplicateDesign:
         """A replicate design over ``base`` (this design with one more weighting step).
@@ -1384,7 +1334,9 @@ class ReplicateDesign(Design):
             # replicate weight columns: every column re-weighted through every step
             base = ensure_chain(base)
             factors = supplied_factors(base, self._scheme)
-            return ReplicateDesign(base, replace(self._scheme, supplied_factors=factors))
+            return ReplicateDesign(
+                base, replace(self._scheme, supplied_factors=factors, kept_degrees=None)
+            )
 
         # R recomputes a re-weighted replicate design's degrees of freedom: the rank of
         # its replicate weights minus one
@@ -1400,7 +1352,10 @@ class ReplicateDesign(Design):
                 df = grouped_df(
                     base, self._scheme, psu[groups.unit], groups.stratum, ratio, groups.weight
                 )
-            return ReplicateDesign(base, replace(self._scheme, poststratum_ratio=ratio, degrees=df))
+            return ReplicateDesign(
+                base,
+                replace(self._scheme, poststratum_ratio=ratio, degrees=df, kept_degrees=None),
+            )
         base = ensure_chain(base)
         ratio = replicate_ratio(base, self._scheme)
         scheme = replace(
@@ -1408,6 +1363,7 @@ class ReplicateDesign(Design):
             poststratum_ratio=ratio,
             calibration_coefficients=None,
             degrees=chain_df(base, self._scheme, ratio),
+            kept_degrees=None,
         )
         return ReplicateDesign(base, scheme)
 
@@ -1528,6 +1484,41 @@ def _integer_range(column: pa.ChunkedArray) -> tuple[int, int] | None:
     return int(bounds["min"].as_py()), int(bounds["max"].as_py())
 
 
+def _column_facts(data: DataSource) -> tuple[frozenset[str], frozenset[str]]:
+    """Columns known, without reading their values, to be complete and to be positive.
+
+    A Parquet file's statistics give both, per row group (a column counts only when
+    every row group has them); an Arrow table's null counts give the first. Anything
+    else tells nothing.
+    """
+    complete: set[str] = set()
+    positive: set[str] = set()
+    if isinstance(data, pa.Table):
+        complete = {name for name in data.column_names if data.column(name).null_count == 0}
+    elif isinstance(data, str | Path) and Path(data).suffix.lower() in (".parquet", ".pq"):
+        metadata = pq.ParquetFile(data).metadata
+        top_level = set(metadata.schema.to_arrow_schema().names)
+        for i in range(metadata.num_columns):
+            name = metadata.schema.column(i).path
+            if name not in top_level:
+                continue
+            stats = [
+                metadata.row_group(g).column(i).statistics for g in range(metadata.num_row_groups)
+            ]
+            if all(st is not None and st.has_null_count and st.null_count == 0 for st in stats):
+                complete.add(name)
+            if stats and all(
+                st is not None
+                and st.has_min_max
+                and isinstance(st.min, int | float)
+                and not isinstance(st.min, bool)
+                and st.min > 0
+                for st in stats
+            ):
+                positive.add(name)
+    return frozenset(complete), frozenset(positive)
+
+
 def _check_nested(
     cluster: IntArray,
     stratum: IntArray,
@@ -1616,16 +1607,45 @@ def read_table(path: Path) -> pa.Table:
     raise SurveyInputError(f"cannot read {path.name}: give a .parquet or .csv file")
 
 
+# a whole number written with a leading zero: a code (national ID, postal code, area
+# code), whose zeros a number would lose
+_LEADING_ZERO = r"^-?0[0-9]+$"
+# what a CSV file writes for a missing value, as R's read.csv reads it (other text,
+# such as "n/a", is text: in a numeric column, an error that names its rows)
+_MISSING = ["", "NA"]
+
+
 def _read_csv(path: Path) -> pa.Table:
+    """Read a CSV file; whole-number columns with a value written with a leading zero stay text."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    parse = pa_csv.ParseOptions(delimiter=delimiter)
     try:
-        return pa_csv.read_csv(
+        table = pa_csv.read_csv(
             path,
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-            convert_options=pa_csv.ConvertOptions(strings_can_be_null=True),
+            parse_options=parse,
+            convert_options=pa_csv.ConvertOptions(null_values=_MISSING, strings_can_be_null=True),
+        )
+        integers = [f.name for f in table.schema if pa.types.is_integer(f.type)]
+        if not integers:
+            return table
+        # the integer columns again, as written
+        text = pa_csv.read_csv(
+            path,
+            parse_options=parse,
+            convert_options=pa_csv.ConvertOptions(
+                null_values=_MISSING,
+                strings_can_be_null=True,
+                include_columns=integers,
+                column_types=dict.fromkeys(integers, pa.string()),
+            ),
         )
     except pa.ArrowInvalid as error:
         raise SurveyInputError(f"cannot read {path.name} as CSV: {error}") from None
+    for name in integers:
+        written = text.column(name)
+        if pc.any(pc.match_substring_regex(written, _LEADING_ZERO)).as_py():
+            table = table.set_column(table.schema.get_field_index(name), name, written)
+    return table
 
 
 def _from_stream(data: object) -> pa.Table:

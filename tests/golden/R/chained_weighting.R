@@ -29,7 +29,9 @@ estimates <- function(des, r) {
   for (dom in domains) {
     idx <- rep(TRUE, nrow(data))
     for (b in names(dom)) idx <- idx & !is.na(data[[b]]) & data[[b]] == dom[[b]]
-    sub <- des[idx, ]
+    # the whole design as it is, a domain as svyby takes it (a subset, whose degf R
+    # recomputes; after a raking calibration R keeps the whole design's from before)
+    sub <- if (is.null(dom)) des else des[idx, ]
     fml <- as.formula(paste0("~", r$variable))
     if (r$statistic == "quantile") {
       q <- svyquantile(fml, sub, r$probs, ci = TRUE, na.rm = r$na_rm)[[1]]
@@ -84,11 +86,13 @@ case <- function(name, data_name, r_design, python_design, replicates, steps, re
     des <- if (step$kind == "nonresponse") nonresponse(des, data, step) else apply_step(des, step)
   }
   results <- lapply(requests, function(r) list(request = r, estimates = estimates(des, r)))
-  # the degrees of freedom of the intervals: R's degf of the design's rows (for a
-  # replicate design, the rank of its replicate weights minus one)
+  # the degrees of freedom of the whole design's intervals, R's degf (for a replicate
+  # design the rank of its replicate weights minus one, but for a raking calibration,
+  # which keeps the one from before), and of a subset of every row (the rank)
   everything <- des[rep(TRUE, nrow(des$variables)), ]
   list(name = name, data = paste0("data/", data_name, ".csv"), r_call = r_design,
-       design = python_design, replicates = replicates, degf = degf(everything),
+       design = python_design, replicates = replicates, degf = degf(des),
+       subset_degf = degf(everything),
        steps = lapply(steps, function(s) { if (!is.null(s$totals)) s$totals <- as.list(s$totals); s }),
        results = results)
 }

@@ -31,6 +31,18 @@ equal <- data.frame(stratum = rep(1:3, each = 40), psu = rep(1:12, each = 10), w
                     dom = sample(rep(c("a", "b", "c"), c(40, 24, 56))),
                     v = sample(1:20, 120, replace = TRUE))
 write.csv(equal, file.path(dir, "equal_weights.csv"), row.names = FALSE)
+# the smallest value held by several rows (domain a), or by one heavy row (domain b):
+# R's rule works row by row and, when no row reaches p times the total, takes the
+# second row
+first <- data.frame(dom = rep(c("a", "b", "c"), c(4, 4, 9)),
+                    x = c(5, 5, 5, 6, 5, 6, 6, 6, 1, 1, 2, 3, 3, 3, 4, 7, 9),
+                    w = c(1, 1, 1, 1, 3, 1, 1, 1, 2.5, 1, 1, 1, 4, 1, 1, 2, 1))
+write.csv(first, file.path(dir, "smallest_tied.csv"), row.names = FALSE)
+# nonrespondents kept with weight zero, all the rows of two PSUs among them: R's degf
+# counts only PSUs and strata with weight
+zero <- read("synthetic")
+zero$w[zero$psu_global %in% c(203, 402) | seq_len(nrow(zero)) %% 9 == 0] <- 0
+write.csv(zero, file.path(dir, "synthetic_zero_weights.csv"), row.names = FALSE, na = "")
 
 quantile_case <- function(name, data_name, r_design, python_design, variable, probs,
                           by = NULL, na_rm = FALSE, qrule = "math", where = NULL) {
@@ -109,6 +121,18 @@ cases <- list(
                 "svydesign(ids=~psu, strata=~stratum, weights=~w, data=data)",
                 list(ids = "psu", strata = "stratum", weights = "w"), "v",
                 c(0.25, 0.5, 0.75), by = "dom", qrule = "school"),
+  quantile_case("smallest_value_tied", "smallest_tied",
+                "svydesign(ids=~1, weights=~w, data=data)", list(ids = "1", weights = "w"), "x",
+                c(0.1, 0.25, 0.5), by = "dom"),
+  quantile_case("smallest_value_tied_school", "smallest_tied",
+                "svydesign(ids=~1, weights=~w, data=data)", list(ids = "1", weights = "w"), "x",
+                c(0.1, 0.25, 0.5), by = "dom", qrule = "school"),
+  quantile_case("zero_weight_psus", "synthetic_zero_weights", syn1_call, syn1_py, "x",
+                c(0.5), by = "sex"),
+  ciprop_case("zero_weight_psus_ciprop", "synthetic_zero_weights", syn1_call, syn1_py,
+              "employed", 1),
+  quantile_case("nhanes_median_of_indicator", "nhanes", nh_call, nh_py, "HI_CHOL", c(0.5),
+                na_rm = TRUE),
   ciprop_case("nhanes_hichol_by_sex", "nhanes", nh_call, nh_py, "HI_CHOL", 1, by = "RIAGENDR",
               na_rm = TRUE),
   ciprop_case("nhanes_race", "nhanes", nh_call, nh_py, "race", 3),

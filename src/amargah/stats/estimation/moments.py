@@ -8,10 +8,11 @@ makes them: an inner aggregation per PSU × domain and an outer one per stratum 
 domain, so the result has (strata × domains) rows whatever the number of rows or PSUs,
 and numpy combines them for all domains at once. With domains, the row sums (for
 design effects) and counts come from a second aggregation per domain in the same query
-(UNION ALL), which keeps the large PSU × domain table narrow. Integer keys (stratum,
-domain and PSU columns) are grouped on as one packed 64-bit number, which the engine
-hashes and compares faster than several columns; the outer level groups on its
-leading part.
+(UNION ALL), which keeps the large PSU × domain table narrow. When PSU numbers are
+unique across strata, the inner level groups by the PSU and domain columns only and the
+outer one finds each PSU's stratum in the design's units relation (one key fewer to
+hash and compare per row). Counts that the data's metadata answers (rows with each
+variable, rows of non-zero weight) are not made.
 
 The path applies when the design has no weighting step (post-stratification,
 calibration, raking), weights from columns, and a single stage in its variance whose
@@ -22,7 +23,6 @@ next to the PSU totals; such calls are recognised and answered by the general pa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,8 +43,6 @@ _ONE = exp.Literal.number(1)
 # relative rounding error accepted in the difference of sums of squares; beyond, the
 # general path recomputes (golden agreement is 1e-6)
 _MAX_CANCELLATION = 1e7
-# packed group keys stay below this, so that no sum of their parts overflows a BIGINT
-_PACKED_LIMIT = 2**62
 
 
 def applies(design: Design) -> bool:
@@ -138,20 +136,11 @@ def moment_pass(
     # totals, and the row sums and counts, needed only per domain, come from a second
     # aggregation of the same rows (far smaller), joined to the first by UNION ALL
     split = psu_level and bool(by)
-    # the stratum and domains are kept to the outer level; the PSU's own key columns
-    # only group the inner one
-    outer_keys = [_Key("h", design.column(strata[0]), units.key_range(strata[0]))] if strata else []
-    outer_keys += [
-        _Key(f"g{i}", g, _type_range(design.data_type(c)))
-        for i, (g, c) in enumerate(zip(groups, by, strict=True))
-    ]
-    unit_keys = [
-        _Key(f"u{j}", design.column(c), units.key_range(c))
-        for j, c in enumerate(units.key_columns)
-        if not (strata and c == strata[0])
-    ]
-    packed = _packable([*outer_keys, *unit_keys]) if psu_level else []
-    loose_outer = [k for k in outer_keys if k not in packed]
+    # PSU numbers unique across strata identify the PSU alone: the large grouping
+    # leaves the stratum out (one key fewer to hash per row), and the small outer
+    # level finds it in the units
+    stratum_joined = psu_level and bool(strata) and not units.nest
+    unit_columns = [c for c in units.key_columns if not (stratum_joined and c == strata[0])]
 
     def weighted(term: exp.Expr) -> exp.Expr:
         if isinstance(term, exp.Literal) and term.this == "1":
@@ -170,14 +159,20 @@ def moment_pass(
         return query.where(exp.and_(*filters)) if filters else query
 
     nonzero = exp.NEQ(this=weight.copy(), expression=exp.Literal.number(0))
+    # rows of non-zero weight and rows with each variable are counted only when the
+    # data's metadata does not already show that they are all the rows: weights from
+    # probabilities (checked to be in (0, 1]) or ones are never zero
+    weight_column = design.weight_column
+    count_nonzero = weight_column is not None and weight_column not in units.positive
+    counted = [i for i, c in enumerate(variables) if c not in units.complete]
     # the columns of the result, in order: which part a row is (0 stratum x domain
     # sums, 1 domain counts and row sums; 0 for both in one), the keys, the numbers
     t_names = [f"t_{n}" for n in terms]
     p_names = [f"p_{a}_{b}" for a, b in products]
     r_names = [f"r_{n}" for n in row_terms]
-    c_names = ["n", "nobs", *(f"nn{i}" for i in range(len(variables)))]
-    names = ["part", *(k.alias for k in outer_keys), "psus", *t_names, *p_names]
-    names += [*r_names, *c_names]
+    c_names = ["n", *(["nobs"] if count_nonzero else []), *(f"nn{i}" for i in counted)]
+    outer_keys = (["h"] if strata else []) + [f"g{i}" for i in range(len(by))]
+    names = ["part", *outer_keys, "psus", *t_names, *p_names, *r_names, *c_names]
 
     def select(values: dict[str, exp.Expr]) -> list[exp.Expr]:
         return [values.get(name, exp.Null()).as_(name) for name in names]
@@ -185,47 +180,55 @@ def moment_pass(
     # per row, the numbers that are summed: per PSU first, unless every row is one
     row_values: dict[str, exp.Expr] = {n: weighted(t) for n, t in row_terms.items()}
     counts: dict[str, exp.Expr] = {"n": exp.Count(this=exp.Star())}
-    counts["nobs"] = exp.func("count", exp.Case().when(nonzero, _ONE.copy()))
-    counts.update({f"nn{i}": exp.func("count", design.column(c)) for i, c in enumerate(variables)})
-    inner_columns: list[exp.Expr] = [k.expression.copy().as_(k.alias) for k in loose_outer]
+    if count_nonzero:
+        counts["nobs"] = exp.func("count", exp.Case().when(nonzero, _ONE.copy()))
+    counts.update({f"nn{i}": exp.func("count", design.column(variables[i])) for i in counted})
+    # the inner level's grouping columns, by alias: the stratum (unless it is joined),
+    # the domains, and with PSUs the PSU's own columns
+    inner_keys: dict[str, exp.Expr] = {}
+    if strata and not stratum_joined:
+        inner_keys["h"] = design.column(strata[0])
+    inner_keys.update({f"g{i}": g for i, g in enumerate(groups)})
+    inner_columns: list[exp.Expr] = [e.copy().as_(alias) for alias, e in inner_keys.items()]
+    # alias in the inner level of each of the PSU's own columns (a domain column may
+    # be one of them)
+    unit_alias: dict[str, str] = {}
+    unit_keys: dict[str, exp.Expr] = {}
+    for j, c in enumerate(unit_columns if psu_level else []):
+        same = [alias for alias, e in inner_keys.items() if e == design.column(c)]
+        unit_alias[c] = same[0] if same else f"u{j}"
+        if not same:
+            unit_keys[f"u{j}"] = design.column(c)
     if psu_level:
-        inner_groups = [k.expression.copy() for k in [*outer_keys, *unit_keys] if k not in packed]
-        if packed:
-            inner_columns.append(_packed_expression(packed).as_("key"))
-            inner_groups.append(_packed_expression(packed))
+        inner_columns += [e.copy().as_(alias) for alias, e in unit_keys.items()]
         inner_columns += [exp.func("sum", weighted(terms[n])).as_(f"t_{n}") for n in terms]
         if not split:
             inner_columns += [exp.func("sum", v).as_(f"r_{n}") for n, v in row_values.items()]
             inner_columns += [value.as_(name) for name, value in counts.items()]
-        inner = filtered(design.select_from(*inner_columns)).group_by(*inner_groups)
+        inner = filtered(design.select_from(*inner_columns)).group_by(
+            *(e.copy() for e in [*inner_keys.values(), *unit_keys.values()])
+        )
     else:
         inner_columns += [weighted(terms[n]).as_(f"t_{n}") for n in terms]
         inner_columns += [v.as_(f"r_{n}") for n, v in row_values.items()]
         inner_columns.append(_ONE.copy().as_("n"))
-        inner_columns.append(
-            exp.Case().when(nonzero, _ONE.copy()).else_(exp.Literal.number(0)).as_("nobs")
-        )
+        if count_nonzero:
+            inner_columns.append(
+                exp.Case().when(nonzero, _ONE.copy()).else_(exp.Literal.number(0)).as_("nobs")
+            )
         inner_columns += [
             exp.Case()
-            .when(design.column(c).is_(exp.Null()), exp.Literal.number(0))
+            .when(design.column(variables[i]).is_(exp.Null()), exp.Literal.number(0))
             .else_(_ONE.copy())
             .as_(f"nn{i}")
-            for i, c in enumerate(variables)
+            for i in counted
         ]
         inner = filtered(design.select_from(*inner_columns))
     outer: dict[str, exp.Expr] = {"part": exp.Literal.number(0)}
-    outer.update({k.alias: col(k.alias) for k in loose_outer})
-    outer_groups: list[exp.Expr] = [col(k.alias) for k in loose_outer]
-    packed_outer = [k for k in packed if k in outer_keys]
-    if packed_outer:
-        # the outer keys lead the packed key: dividing by the span of the PSU's part
-        # leaves their own packed value, one integer to group by
-        block = math.prod(k.span for k in packed if k not in outer_keys)
-        outer_key: exp.Expr = col("key")
-        if block > 1:
-            outer_key = exp.IntDiv(this=outer_key, expression=exp.Literal.number(block))
-        outer_groups.append(outer_key)
-        outer.update(_unpacked(outer_key, packed_outer))
+    outer.update({alias: col(alias) for alias in inner_keys})
+    if stratum_joined:
+        outer["h"] = exp.column(f"k{units.key_columns.index(strata[0])}", table="u")
+    outer_groups: list[exp.Expr] = [outer[k].copy() for k in outer_keys]
     outer["psus"] = exp.Count(this=exp.Star())
     outer.update({n: exp.func("sum", col(n)) for n in t_names})
     outer.update(
@@ -238,6 +241,21 @@ def moment_pass(
         outer.update({n: exp.func("sum", col(n)) for n in r_names})
         outer.update({n: bigint(exp.func("sum", col(n))) for n in c_names})
     per_stratum = exp.select(*select(outer)).from_(inner.subquery("a"))
+    if stratum_joined:
+        on = exp.and_(
+            *(
+                exp.EQ(
+                    this=col(unit_alias[c]),
+                    expression=exp.column(f"k{units.key_columns.index(c)}", table="u"),
+                )
+                for c in unit_columns
+            )
+        )
+        # every PSU is in the units: an inner join would give the same rows, but DuckDB
+        # would push it into the scan as a filter of every row on the PSU's key
+        per_stratum = per_stratum.join(
+            exp.to_table(units.relation).as_("u"), on=on, join_type="left"
+        )
     if outer_groups:
         per_stratum = per_stratum.group_by(*outer_groups)
     query: exp.Query = per_stratum
@@ -265,7 +283,8 @@ def moment_pass(
         return np.bincount(cell[count_rows], weights=values, minlength=n_cells).astype(float)
 
     n = per_cell("n")
-    for i, column in enumerate(variables):
+    for i in counted:
+        column = variables[i]
         if not na_rm and np.any(per_cell(f"nn{i}") < n):
             condition: exp.Expr = design.column(column).is_(exp.Null())
             if filters:
@@ -291,92 +310,9 @@ def moment_pass(
         sums={name: floats(f"t_{name}", sum_rows) for name in terms},
         products={(a, b): floats(f"p_{a}_{b}", sum_rows) for a, b in products},
         row_sums={name: per_cell(f"r_{name}") for name in row_terms},
-        weighted_count=per_cell("nobs"),
+        weighted_count=per_cell("nobs") if count_nonzero else n,
         domains=domains,
     )
-
-
-@dataclass(frozen=True, eq=False)
-class _Key:
-    """A grouping column of the pass: its alias, SQL and range of integer values.
-
-    ``values`` is ``(lowest, highest)`` for an integer column whose values are known to
-    lie in that range, ``None`` for any other column.
-    """
-
-    alias: str
-    expression: exp.Expr
-    values: tuple[int, int] | None
-
-    @property
-    def low(self) -> int:
-        """Lowest value of the range (0 when there is none)."""
-        return 0 if self.values is None else self.values[0]
-
-    @property
-    def span(self) -> int:
-        """Number of integers in the range (1 when there is none)."""
-        return 1 if self.values is None else self.values[1] - self.values[0] + 1
-
-
-def _type_range(data_type: pa.DataType) -> tuple[int, int] | None:
-    """Every value an integer type of at most 32 bits can hold; None for other types."""
-    if not pa.types.is_integer(data_type) or data_type.bit_width > 32:
-        return None
-    if pa.types.is_signed_integer(data_type):
-        half = 1 << (data_type.bit_width - 1)
-        return -half, half - 1
-    return 0, (1 << data_type.bit_width) - 1
-
-
-def _packable(keys: Sequence[_Key]) -> list[_Key]:
-    """The integer keys, in order, whose combined range fits a 64-bit integer.
-
-    Several of them are packed into one number, ``((k0 - low0) * span1 + (k1 - low1))
-    * span2 + ...``: grouping on one 64-bit integer costs the engine less than on
-    several columns. Fewer than two are not worth it (an empty list).
-    """
-    chosen: list[_Key] = []
-    size = 1
-    for key in keys:
-        if key.values is not None and size * key.span <= _PACKED_LIMIT:
-            chosen.append(key)
-            size *= key.span
-    return chosen if len(chosen) >= 2 else []
-
-
-def _packed_expression(keys: Sequence[_Key]) -> exp.Expr:
-    """SQL of the packed key of ``keys`` (non-negative, below `_PACKED_LIMIT`)."""
-
-    def offset(key: _Key) -> exp.Expr:
-        part: exp.Expr = exp.cast(key.expression.copy(), exp.DataType.build("bigint"))
-        if key.low > 0:
-            return exp.Sub(this=part, expression=exp.Literal.number(key.low))
-        if key.low < 0:
-            return exp.Add(this=part, expression=exp.Literal.number(-key.low))
-        return part
-
-    packed = offset(keys[0])
-    for key in keys[1:]:
-        scaled = exp.Mul(this=exp.Paren(this=packed), expression=exp.Literal.number(key.span))
-        packed = exp.Add(this=scaled, expression=exp.Paren(this=offset(key)))
-    return packed
-
-
-def _unpacked(packed: exp.Expr, keys: Sequence[_Key]) -> dict[str, exp.Expr]:
-    """SQL giving back each key's value (by alias) from their packed number."""
-    columns: dict[str, exp.Expr] = {}
-    for j, key in enumerate(keys):
-        after = math.prod(k.span for k in keys[j + 1 :])
-        part: exp.Expr = packed.copy()
-        if after > 1:
-            part = exp.IntDiv(this=part, expression=exp.Literal.number(after))
-        if j > 0:
-            part = exp.Mod(this=part, expression=exp.Literal.number(key.span))
-        if key.low != 0:
-            part = exp.Add(this=exp.Paren(this=part), expression=exp.Literal.number(key.low))
-        columns[key.alias] = part
-    return columns
 
 
 def _floats(column: pa.ChunkedArray) -> FloatArray:

@@ -37,6 +37,7 @@ from amargah.stats.estimation.taylor import (
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
+from amargah.stats.unit_query import per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -63,6 +64,8 @@ class Distribution:
         Cumulative weight within the domain at each value (population units).
     start, stop
         Slice of ``values`` of each domain.
+    first_rows
+        Sample rows holding each domain's smallest value.
     """
 
     keys: dict[tuple[Any, ...], int]
@@ -71,6 +74,7 @@ class Distribution:
     cumulative: FloatArray
     start: IntArray
     stop: IntArray
+    first_rows: IntArray
 
     def total(self, domain: int) -> float:
         """Weighted number of population units in a domain."""
@@ -90,7 +94,14 @@ class Distribution:
         # the last value whose cumulative weight is at most p * total (the first when
         # none is), then the next one
         below = np.flatnonzero(cumulative <= p * total)
-        position = int(below[-1]) if below.size else 0
+        if not below.size:
+            # R's rule works row by row: when no row's cumulative weight is within
+            # p * total it takes the second row, the smallest value again when two
+            # rows or more hold it
+            if self.first_rows[domain] > 1 or values.shape[0] == 1:
+                return float(values[0])
+            return float(values[1])
+        position = int(below[-1])
         following = min(position + 1, values.shape[0] - 1)
         exact = (p - cumulative[position] / total) == 0
         if rule == "school" and exact:
@@ -248,8 +259,8 @@ class LazyDistribution:
             if narrowing:
                 self._narrow(searches, narrowing)
         values = self._fetch(searches)
-        for (d, p), search, (x, w) in zip(wanted, searches, values, strict=True):
-            self._cache[(d, p, rule)] = self._pick(search, p, x, w, rule)
+        for (d, p), search, (x, w, n) in zip(wanted, searches, values, strict=True):
+            self._cache[(d, p, rule)] = self._pick(search, p, x, w, n, rule)
 
     def _requests(self, searches: list[_Search], which: Sequence[int]) -> str:
         table: dict[str, Any] = {
@@ -335,7 +346,7 @@ class LazyDistribution:
             search.low, search.high = float(lows[b]), float(highs[b])
             search.fetch = bool(n[b] <= _FETCH_ROWS or search.low == search.high)
 
-    def _fetch(self, searches: list[_Search]) -> list[tuple[FloatArray, FloatArray]]:
+    def _fetch(self, searches: list[_Search]) -> list[tuple[FloatArray, FloatArray, IntArray]]:
         x = self.design.number(self.variable)
         relation = self._requests(searches, range(len(searches)))
         try:
@@ -359,19 +370,32 @@ class LazyDistribution:
             new = np.ones(values.shape[0], dtype=bool)
             new[1:] = values[1:] != values[:-1]
             starts = np.flatnonzero(new)
-            out.append((values[starts], np.add.reduceat(weights, starts)))
+            rows_per_value = np.diff(np.append(starts, values.shape[0]))
+            out.append((values[starts], np.add.reduceat(weights, starts), rows_per_value))
         return out
 
     def _pick(
-        self, search: _Search, p: float, values: FloatArray, weights: FloatArray, rule: QuantileRule
+        self,
+        search: _Search,
+        p: float,
+        values: FloatArray,
+        weights: FloatArray,
+        rows: IntArray,
+        rule: QuantileRule,
     ) -> float:
         total = float(self.totals[search.domain])
         cumulative = search.prefix + np.cumsum(weights)
         below = np.flatnonzero(cumulative <= p * total + _tie(total))
-        if not below.size and search.before:
-            # the last value at or below p lies before the range: the answer is the next
-            return float(values[0])
-        position = int(below[-1]) if below.size else 0
+        if not below.size:
+            # the last value at or below p lies before the range, or the domain's
+            # smallest value is held by two rows or more: the answer is the first value
+            if search.before or rows[0] > 1:
+                return float(values[0])
+            # R's row rule takes the second row (see `Distribution.quantile`)
+            if values.shape[0] > 1:
+                return float(values[1])
+            return search.following if search.following is not None else float(values[0])
+        position = int(below[-1])
         if position + 1 < values.shape[0]:
             following = float(values[position + 1])
         else:
@@ -426,21 +450,22 @@ def distribution(
         filters.append(exp.Not(this=design.column(variable).is_(exp.Null())))
     filters.append(exp.NEQ(this=weight.copy(), expression=_ZERO))
     derived = design.units.has_derived_weights
-    keys = [design.column(c) for c in design.units.key_columns] if derived else []
     groups = [design.column(c) for c in by]
-    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
-    selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
+    selections: list[exp.Expr] = [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     if derived:
         # weights derived from the fpc are known per unit: sum per unit and value
         selections += [
             x.copy().as_("amargah_x"),
             exp.func("sum", weight.copy()).as_("amargah_w"),
+            exp.Count(this=exp.Star()).as_("amargah_n"),
         ]
-        query: exp.Select = (
+        inner = (
             design.select_from(*selections)
             .where(exp.and_(*filters))
-            .group_by(*(k.copy() for k in keys), *(g.copy() for g in groups), x.copy())
+            .group_by(*(g.copy() for g in groups), x.copy())
         )
+        columns = [f"g{i}" for i in range(len(groups))] + ["amargah_x", "amargah_w", "amargah_n"]
+        query = per_unit(design, inner, columns)
     else:
         # values are mostly distinct: a plain scan is cheaper than grouping, and ties
         # are merged after sorting
@@ -449,25 +474,6 @@ def distribution(
         # the engine sorts in parallel; numpy then finds the rows already in order
         query = query.order_by(
             *(exp.column(f"g{i}") for i in range(len(groups))), exp.column("amargah_x")
-        )
-    if derived:
-        on = exp.and_(
-            *(
-                exp.EQ(
-                    this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u")
-                )
-                for i in range(len(keys))
-            )
-        )
-        query = (
-            exp.select(
-                exp.column("amargah_unit", table="u").as_("unit"),
-                *(exp.column(f"g{i}", table="a") for i in range(len(groups))),
-                exp.column("amargah_x", table="a"),
-                exp.column("amargah_w", table="a"),
-            )
-            .from_(query.subquery("a"))
-            .join(exp.to_table(design.units.relation).as_("u"), on=on)
         )
     result = design.engine.execute(query)
     x_values = np.asarray(result.column("amargah_x").to_numpy(zero_copy_only=False), dtype=float)
@@ -480,9 +486,11 @@ def distribution(
             ),
         )
     w = np.asarray(result.column("amargah_w").to_numpy(zero_copy_only=False), dtype=float)
+    rows = np.ones(w.shape[0], dtype=np.int64)
     if derived:
         unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
         w = w * design.units.weight_factor[unit]
+        rows = np.asarray(result.column("amargah_n").to_numpy(), dtype=np.int64)
     domain, domains, keys_of = _domains(result, by)
     # sort by value (an unstable sort is enough: equal values are merged), then
     # stably by domain (a radix sort of integers); rows sorted by the engine are
@@ -491,7 +499,7 @@ def distribution(
         order = np.argsort(x_values)
         if len(domains) > 1:
             order = order[np.argsort(domain[order], kind="stable")]
-        domain, x_values, w = domain[order], x_values[order], w[order]
+        domain, x_values, w, rows = domain[order], x_values[order], w[order], rows[order]
     n_domains = len(domains)
     # the cumulative weight row after row, in extended precision and from zero in each
     # domain, as R's cumsum makes it: a value whose cumulative weight is exactly
@@ -501,16 +509,21 @@ def distribution(
     end_row = np.searchsorted(domain, np.arange(n_domains), side="right")
     for a, b in zip(first_row.tolist(), end_row.tolist(), strict=True):
         cumulative[a:b] = np.cumsum(w[a:b].astype(np.longdouble))
+    rows_per_value = rows
     if domain.size:
         # equal values (from several rows or units) are one step of the distribution,
         # at the cumulative weight of their last row
         last = np.ones(domain.shape[0], dtype=bool)
         last[:-1] = (domain[1:] != domain[:-1]) | (x_values[1:] != x_values[:-1])
         ends = np.flatnonzero(last)
+        rows_per_value = np.diff(np.concatenate([[0], np.cumsum(rows)[ends]]))
         domain, x_values, cumulative = domain[ends], x_values[ends], cumulative[ends]
     start = np.searchsorted(domain, np.arange(n_domains), side="left")
     stop = np.searchsorted(domain, np.arange(n_domains), side="right")
-    return Distribution(keys_of, domains, x_values, cumulative, start, stop)
+    first_rows = np.zeros(n_domains, dtype=np.int64)
+    present = stop > start
+    first_rows[present] = rows_per_value[start[present]]
+    return Distribution(keys_of, domains, x_values, cumulative, start, stop, first_rows)
 
 
 def _ascending(values: FloatArray, domain: IntArray) -> bool:
@@ -536,12 +549,13 @@ def _domains(
 def domain_df(design: Design, agg: Aggregate, n_domains: int, cells_per_domain: int) -> FloatArray:
     """Degrees of freedom of each domain: its PSUs minus its strata (R's ``degf``).
 
-    R computes ``degf`` on the subset of rows in the domain, so only PSUs and strata
-    with rows in the domain count.
+    R computes ``degf`` on the subset of rows in the domain, and counts only PSUs and
+    strata with rows of non-zero weight there (``agg`` has the weight sums as ``"w"``).
     """
     stage = design.units.stages[0]
-    cluster = stage.cluster[agg.cells.unit]
-    domain = agg.cells.cell // cells_per_domain
+    weighted = agg.sums["w"] > 0
+    cluster = stage.cluster[agg.cells.unit[weighted]]
+    domain = agg.cells.cell[weighted] // cells_per_domain
     psus = np.unique(cluster * n_domains + domain) % n_domains
     strata = np.unique(stage.cluster_stratum[cluster] * n_domains + domain) % n_domains
     return (
@@ -725,6 +739,7 @@ def estimate_ciprop(
         with np.errstate(divide="ignore", invalid="ignore"):
             logit = math.log(p / (1 - p)) if 0 < p < 1 else math.nan
             half = t * share.se / (p * (1 - p)) if 0 < p < 1 else math.nan
+        lower, upper = logit_interval(p, logit - half, logit + half)
         rows.append(
             Estimate(
                 statistic="ciprop",
@@ -733,8 +748,8 @@ def estimate_ciprop(
                 domain=share.domain,
                 estimate=p,
                 se=share.se,
-                ci_lower=_expit(logit - half),
-                ci_upper=_expit(logit + half),
+                ci_lower=lower,
+                ci_upper=upper,
                 cv=share.cv,
                 deff=share.deff,
                 df=df,
@@ -743,6 +758,17 @@ def estimate_ciprop(
             )
         )
     return Estimates(tuple(rows))
+
+
+def logit_interval(share: float, low: float, high: float) -> tuple[float, float]:
+    """The interval of a share from the ends of its logit's interval.
+
+    A share of exactly 0 or 1 has no finite logit; R's logistic fit then gives an
+    interval within about 1e-11 of the share itself, which is what is returned.
+    """
+    if share in (0.0, 1.0):
+        return share, share
+    return _expit(low), _expit(high)
 
 
 def _df_before_missing(

@@ -94,6 +94,10 @@ class ReplicateScheme:
     degrees
         For a re-weighted replicate design or replicate weight columns, the degrees of
         freedom: the rank of the replicate weights minus one (R's ``degf``).
+    kept_degrees
+        After a raking calibration, the degrees of freedom from before it: R's
+        ``calibrate`` keeps them on the whole design, while a subset of it (a domain)
+        gets the rank of its replicate weights (`subset_df`).
     supplied_factors
         Shape (replicates, weighting cells), for replicate weight columns re-weighted
         by weighting steps: each column's factor in every weighting cell of the chain.
@@ -110,6 +114,7 @@ class ReplicateScheme:
     calibration_coefficients: FloatArray | None = None
     degrees: float | None = None
     supplied_factors: FloatArray | None = None
+    kept_degrees: float | None = None
 
     @property
     def count(self) -> int:
@@ -118,6 +123,13 @@ class ReplicateScheme:
 
     @property
     def df(self) -> float:
+        """Degrees of freedom of the whole design (R's ``degf``); see `subset_df`."""
+        if self.kept_degrees is not None:
+            return self.kept_degrees
+        return self.subset_df
+
+    @property
+    def subset_df(self) -> float:
         """Degrees of freedom: the rank of the replicate weights minus one (R's ``degf``).
 
         A jackknife's replicates of one stratum add up to the full sample, so its rank
@@ -503,7 +515,7 @@ def _cell_dfs(
     weight = agg.sums["w"]
     cell = agg.cells.cell
     keep = weight > 0
-    dfs = np.full(k, scheme.df)
+    dfs = np.full(k, scheme.subset_df)
     n_psu = design.units.stages[0].n_clusters
     if ratio is not None and agg.poststratum is not None:
         p = ratio.shape[1]
@@ -519,8 +531,8 @@ def _cell_dfs(
         return dfs
     present = np.zeros((n_psu, k), dtype=bool)
     present[psu_of_row[keep], cell[keep]] = True
-    used = present.any(axis=1)
-    partial = [c for c in range(k) if not np.array_equal(present[:, c], used)]
+    # a cell without some PSU (or whose rows there all weigh nothing) has a smaller rank
+    partial = [c for c in range(k) if not present[:, c].all()]
     if not partial:
         return dfs
     blocks = _jackknife_blocks(scheme.jackknife, n_psu)
@@ -1006,7 +1018,9 @@ def _numeric(
     level: float,
 ) -> list[Estimate]:
     f, r = totals.full, totals.replicates
-    nobs = totals.weighted_count
+    # R's design effect on a replicate design counts every row of the domain, zero
+    # weights included (its svyvar and length(pweights)), unlike Taylor's
+    nobs = totals.count
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = f["y"] / f["w"]
         s2 = (f["yy"] - f["y"] * mean) / f["w"] * nobs / (nobs - 1)
@@ -1053,7 +1067,8 @@ def _categorical(
     w = y.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     w_rep = y_rep.reshape(-1, n_domains, n_levels).sum(axis=2)[:, domain_of_cell]
     count = totals.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
-    nobs = totals.weighted_count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
+    # every row of the domain, as R's replicate design effect counts them
+    nobs = totals.count.reshape(n_domains, n_levels).sum(axis=1)[domain_of_cell]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = y / w
         s2 = (y - y * share) / w * nobs / (nobs - 1)
@@ -1194,6 +1209,9 @@ def estimate_replicated_quantiles(
     order = [dist.keys[tuple(d[c] for c in domain_by)] for d in totals.domains]
     # R's svyquantile drops the rows it does not use and takes degf of what is left
     dfs = totals.df if totals.df is not None else np.full(len(order), scheme.df)
+    if not domain_by and where is None and scheme.kept_degrees is not None:
+        # the whole design: R's degf of it, which a raking calibration leaves as it was
+        dfs = np.full(len(order), scheme.kept_degrees)
     rows: list[Estimate] = []
     for j, p in enumerate(probs):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1249,7 +1267,7 @@ def estimate_replicated_ciprop(
     ``svyciprop`` under ``svyby`` takes them); the standard error reported is the share's.
     """
     from amargah.stats.distributions import t_quantile
-    from amargah.stats.estimation.quantiles import _category
+    from amargah.stats.estimation.quantiles import _category, logit_interval
 
     check_level(level)
     domain_by = by_columns(design, by)
@@ -1291,19 +1309,23 @@ def estimate_replicated_ciprop(
             dfs = np.array([df_of[tuple(sorted(d.items()))] for d in totals.domains])
     if dfs is None:
         dfs = np.full(len(totals.domains), scheme.df)
+    if not domain_by and where is None and scheme.kept_degrees is not None:
+        dfs = np.full(len(totals.domains), scheme.kept_degrees)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = totals.full["i"] / totals.full["w"]
         shares = totals.replicates["i"] / totals.replicates["w"]
         logit = np.log(share / (1 - share))
         logits = np.log(shares / (1 - shares))
-    se_share = np.sqrt(replicate_variance(scheme, shares, share))
-    se_logit = np.sqrt(replicate_variance(scheme, logits, logit))
+        se_share = np.sqrt(replicate_variance(scheme, shares, share))
+        # a share of 0 or 1 has no finite logit (its interval is the share itself)
+        se_logit = np.sqrt(replicate_variance(scheme, logits, logit))
     rows = []
     for cell in range(share.shape[0]):
         df = float(dfs[cell])
         t = t_quantile(1 - (1 - level) / 2, df)
         p = float(share[cell])
         low, high = logit[cell] - t * se_logit[cell], logit[cell] + t * se_logit[cell]
+        lower, upper = logit_interval(p, float(low), float(high))
         rows.append(
             Estimate(
                 statistic="ciprop",
@@ -1312,8 +1334,8 @@ def estimate_replicated_ciprop(
                 domain=totals.domains[cell] or None,
                 estimate=p,
                 se=float(se_share[cell]),
-                ci_lower=float(1 / (1 + np.exp(-low))),
-                ci_upper=float(1 / (1 + np.exp(-high))),
+                ci_lower=lower,
+                ci_upper=upper,
                 cv=float(se_share[cell] / p) if p != 0 else math.nan,
                 deff=math.nan,
                 df=df,

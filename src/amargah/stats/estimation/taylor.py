@@ -30,6 +30,7 @@ from amargah.stats.estimation.variance import (
 )
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
+from amargah.stats.unit_query import per_unit
 from amargah.stats.weighting.chain import key_expressions
 
 if TYPE_CHECKING:
@@ -124,7 +125,6 @@ def domain_pass(
         by post-stratum (``Aggregate.poststratum``), as replicate post-stratification
         needs.
     """
-    units = design.units
     weight = design.weight_expression()
     filters: list[exp.Expr] = [exp.Not(this=design.column(c).is_(exp.Null())) for c in by]
     if where is not None:
@@ -132,12 +132,10 @@ def domain_pass(
     checked = [*variables, *([level_column] if level_column else [])]
     if na_rm:
         filters += [exp.Not(this=design.column(c).is_(exp.Null())) for c in checked]
-    keys = [design.column(c) for c in units.key_columns]
     groups: list[exp.Expr] = [design.column(c) for c in by]
     if level_column:
         groups.append(design.column(level_column))
-    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
-    selections += [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
+    selections: list[exp.Expr] = [g.copy().as_(f"g{i}") for i, g in enumerate(groups)]
     for name, term in terms.items():
         selections.append(exp.func("sum", exp.Mul(this=weight.copy(), expression=term)).as_(name))
     chain = design.chain
@@ -200,31 +198,18 @@ def domain_pass(
             inner = inner.join(exp.to_table(thresholds).as_("t"), join_type="cross")
     if filters:
         inner = inner.where(exp.and_(*filters))
-    inner = inner.group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-    outer_columns: list[exp.Expr] = [exp.column("amargah_unit", table="u").as_("unit")]
-    outer_columns += [exp.column(f"g{i}", table="a") for i in range(len(groups))]
-    outer_columns += [exp.column(name, table="a") for name in terms]
+    inner = inner.group_by(*(g.copy() for g in groups))
+    columns = [f"g{i}" for i in range(len(groups))] + list(terms)
     extra_terms: list[str] = []
     if raked or (chain is not None and chain.unweighted):
         extra_terms = [f"{name}_unweighted" for name in terms]
-        outer_columns += [exp.column(name, table="a") for name in extra_terms]
+        columns += extra_terms
     if calibration is not None:
         extra_terms = [f"{name}_c{k}" for name in terms for k in range(len(calibration.columns))]
-        outer_columns += [exp.column(name, table="a") for name in extra_terms]
-    outer_columns += [exp.column("amargah_n", table="a"), exp.column("amargah_nobs", table="a")]
-    outer_columns += [exp.column(f"amargah_na{i}", table="a") for i in range(len(missing_checks))]
-    join_on = exp.and_(
-        *(
-            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
-            for i in range(len(keys))
-        )
-    )
-    query = (
-        exp.select(*outer_columns)
-        .from_(inner.subquery("a"))
-        .join(exp.to_table(units.relation).as_("u"), on=join_on)
-    )
-    result = design.aggregate(query)
+        columns += extra_terms
+    columns += ["amargah_n", "amargah_nobs"]
+    columns += [f"amargah_na{i}" for i in range(len(missing_checks))]
+    result = design.aggregate(per_unit(design, inner, columns))
     for i, column in enumerate(missing_checks):
         if pc.sum(result.column(f"amargah_na{i}")).as_py():
             condition: exp.Expr = design.column(column).is_(exp.Null())
@@ -348,6 +333,7 @@ def _layout(
         cell, weights=_floats(result.column("amargah_nobs")), minlength=n_cells
     ).astype(float)
     adjust_sums: dict[str, FloatArray] | None = None
+    poststratum: IntArray | None = None
     if poststratified and design.poststrata is not None:
         count_ps = design.poststrata.count
         stratum = np.asarray(
@@ -362,24 +348,16 @@ def _layout(
                 .reshape(count_ps, n_cells)
             )
         if split:
-            return Aggregate(
-                cells=UnitCells(unit=unit, cell=cell, n_cells=n_cells),
-                sums=sums,
-                count=count,
-                weighted_count=nobs,
-                domains=domains,
-                levels=levels,
-                adjust_sums=adjust_sums,
-                poststratum=stratum,
-            )
-        # rows were split by post-stratum: merge them back to unique (unit, cell) pairs
-        pairs, inverse = np.unique(unit * n_cells + cell, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        sums = {
-            name: np.bincount(inverse, weights=v, minlength=pairs.shape[0]).astype(float)
-            for name, v in sums.items()
-        }
-        unit, cell = pairs // n_cells, pairs % n_cells
+            poststratum = stratum
+        else:
+            # rows were split by post-stratum: merge them back to unique (unit, cell) pairs
+            pairs, inverse = np.unique(unit * n_cells + cell, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            sums = {
+                name: np.bincount(inverse, weights=v, minlength=pairs.shape[0]).astype(float)
+                for name, v in sums.items()
+            }
+            unit, cell = pairs // n_cells, pairs % n_cells
     return Aggregate(
         cells=UnitCells(unit=unit, cell=cell, n_cells=n_cells),
         sums=sums,
@@ -388,6 +366,7 @@ def _layout(
         domains=domains,
         levels=levels,
         adjust_sums=adjust_sums,
+        poststratum=poststratum,
     )
 
 
@@ -405,11 +384,7 @@ def by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
 
 
 def require_numeric(design: Design, column: str) -> None:
-    from amargah.stats.design import is_numeric
-
-    data_type = design.data_type(column)
-    if not is_numeric(data_type):
-        raise SurveyInputError(f"must be numeric, but is {data_type}", column=column)
+    design.require_numeric(column)
 
 
 def is_categorical(design: Design, column: str) -> bool:

@@ -97,6 +97,23 @@ class UnitCells:
     cell: IntArray
     n_cells: int
 
+    def dense(self, z: FloatArray, n_units: int) -> FloatArray:
+        """``z`` (one value per pair) as an array of shape (units, cells), zero elsewhere."""
+        values = np.zeros((n_units, self.n_cells))
+        values[self.unit, self.cell] = z
+        return values
+
+    @staticmethod
+    def flatten(dense: FloatArray) -> tuple[FloatArray, UnitCells]:
+        """An array of shape (units, cells) as values over every (unit, cell) pair."""
+        n_units, k = dense.shape
+        every = UnitCells(
+            unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
+            cell=np.tile(np.arange(k, dtype=np.int64), n_units),
+            n_cells=k,
+        )
+        return dense.reshape(-1), every
+
 
 def design_variance(
     z: FloatArray, cells: UnitCells, stages: tuple[Stage, ...], lonely_psu: LonelyPSU

@@ -27,6 +27,7 @@ from sqlglot import exp
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, UnitCells
 from amargah.stats.expressions import parse_terms
+from amargah.stats.unit_query import per_unit
 from amargah.stats.weighting.chain import WeightingStep, with_step
 
 if TYPE_CHECKING:
@@ -99,16 +100,9 @@ class Calibration:
         ``sums`` has shape (p, cells): per cell, ``sum x z / g`` over its rows.
         """
         beta = np.linalg.solve(self.information, sums)
-        k = cells.n_cells
-        dense = np.zeros((n_units, k))
-        dense[cells.unit, cells.cell] = z
+        dense = cells.dense(z, n_units)
         dense -= self.unit_totals @ beta
-        all_cells = UnitCells(
-            unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
-            cell=np.tile(np.arange(k, dtype=np.int64), n_units),
-            n_cells=k,
-        )
-        return dense.reshape(-1), all_cells
+        return UnitCells.flatten(dense)
 
 
 def _model(design: Design, formula: str) -> tuple[list[str], list[exp.Expr], list[str]]:
@@ -166,31 +160,15 @@ def _moments(
     if g is not None:
         weight = exp.Mul(this=weight, expression=g)
     p = len(columns)
-    keys = [design.column(c) for c in units.key_columns]
-    selections: list[exp.Expr] = [k.copy().as_(f"k{i}") for i, k in enumerate(keys)]
+    selections: list[exp.Expr] = []
     for a in range(p):
         product = exp.Mul(this=weight.copy(), expression=columns[a].copy())
         selections.append(exp.func("sum", product).as_(f"m{a}"))
         for b in range(a, p):
             cross = exp.Mul(this=product.copy(), expression=columns[b].copy())
             selections.append(exp.func("sum", cross).as_(f"c{a}_{b}"))
-    inner = design.select_from(*selections).group_by(*(k.copy() for k in keys))
-    on = exp.and_(
-        *(
-            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
-            for i in range(len(keys))
-        )
-    )
     names = [f"m{a}" for a in range(p)] + [f"c{a}_{b}" for a in range(p) for b in range(a, p)]
-    query = (
-        exp.select(
-            exp.column("amargah_unit", table="u").as_("unit"),
-            *(exp.column(n, table="a") for n in names),
-        )
-        .from_(inner.subquery("a"))
-        .join(exp.to_table(units.relation).as_("u"), on=on)
-    )
-    result = design.engine.execute(query)
+    result = design.engine.execute(per_unit(design, design.select_from(*selections), names))
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
     factor = units.weight_factor[unit]
     first = np.zeros((units.count, p))
@@ -288,10 +266,16 @@ def calibrate(
         if scheme.columns:
             # replicate weight columns: every column calibrated to the totals
             factors = supplied_factors(calibrated, scheme)
-            return ReplicateDesign(calibrated, replace(scheme, supplied_factors=factors))
+            kept = scheme.df if calfun == "raking" else None
+            return ReplicateDesign(
+                calibrated, replace(scheme, supplied_factors=factors, kept_degrees=kept)
+            )
         # the degrees of freedom are the rank of the new replicate weights minus one
         if calibrated.chain is not None:
             ratio = replicate_ratio(calibrated, scheme)
+            # R's calibrate() of a replicate design keeps the whole design's degrees
+            # of freedom when it rakes (its linear path, like postStratify and rake,
+            # takes the rank of the new weights); a subset gets the rank in any case
             return ReplicateDesign(
                 calibrated,
                 replace(
@@ -299,11 +283,13 @@ def calibrate(
                     poststratum_ratio=ratio,
                     calibration_coefficients=None,
                     degrees=chain_df(calibrated, scheme, ratio),
+                    kept_degrees=scheme.df if calfun == "raking" else None,
                 ),
             )
         lambdas = calibration_coefficients(calibrated, scheme, first, second)
         df = calibration_df(calibrated, scheme, second, lambdas)
         return ReplicateDesign(
-            calibrated, replace(scheme, calibration_coefficients=lambdas, degrees=df)
+            calibrated,
+            replace(scheme, calibration_coefficients=lambdas, degrees=df, kept_degrees=None),
         )
     return calibrated

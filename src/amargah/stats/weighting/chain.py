@@ -42,6 +42,7 @@ from sqlglot import exp
 from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
+from amargah.stats.unit_query import per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -236,9 +237,7 @@ class Chain:
         per-step sums (see `adjust_sums`), combined as the statistic combines its terms.
         Returns dense values over every unit × cell.
         """
-        k = cells.n_cells
-        dense = np.zeros((n_units, k))
-        dense[cells.unit, cells.cell] = z
+        dense = cells.dense(z, n_units)
         offset = 0
         thetas: list[FloatArray] = []
         for block in self.blocks:
@@ -255,12 +254,7 @@ class Chain:
             else:
                 values = _present(block.model)[self.pair_cell] @ theta
             np.add.at(dense, self.pair_unit, -pair_q[:, None] * values)
-        all_cells = UnitCells(
-            unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
-            cell=np.tile(np.arange(k, dtype=np.int64), n_units),
-            n_cells=k,
-        )
-        return dense.reshape(-1), all_cells
+        return UnitCells.flatten(dense)
 
     # -- replicates -------------------------------------------------------------------
 
@@ -333,7 +327,6 @@ def ensure_chain(design: Design) -> Design:
 def build_chain(design: Design) -> Chain:
     """One pass: sampling weight sums per finest unit and weighting cell; then numpy."""
     units = design.units
-    keys = [design.column(c) for c in units.key_columns]
     chain_keys = key_expressions(design)
     sampling = design.sampling_weight_expression()
     nonzero = exp.NEQ(this=sampling.copy(), expression=_ZERO.copy())
@@ -341,28 +334,13 @@ def build_chain(design: Design) -> Chain:
         exp.func("sum", exp.Case().when(nonzero, _ONE.copy()).else_(_ZERO.copy())),
         exp.DataType.build("bigint"),
     )
+    names = [f"c{j}" for j in range(len(chain_keys))]
     inner = design.select_from(
-        *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
-        *(c.copy().as_(f"c{j}") for j, c in enumerate(chain_keys)),
+        *(c.copy().as_(name) for c, name in zip(chain_keys, names, strict=True)),
         exp.func("sum", sampling).as_("w"),
         rows.as_("n"),
-    ).group_by(*(k.copy() for k in keys), *(c.copy() for c in chain_keys))
-    on = exp.and_(
-        *(
-            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
-            for i in range(len(keys))
-        )
-    )
-    result = design.engine.execute(
-        exp.select(
-            exp.column("amargah_unit", table="u").as_("unit"),
-            *(exp.column(f"c{j}", table="a") for j in range(len(chain_keys))),
-            exp.column("w", table="a"),
-            exp.column("n", table="a"),
-        )
-        .from_(inner.subquery("a"))
-        .join(exp.to_table(units.relation).as_("u"), on=on)
-    )
+    ).group_by(*(c.copy() for c in chain_keys))
+    result = design.engine.execute(per_unit(design, inner, [*names, "w", "n"]))
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
     key_values: list[pa.Array] = []
     codes: list[IntArray] = []

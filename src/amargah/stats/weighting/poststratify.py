@@ -23,6 +23,7 @@ from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
+from amargah.stats.unit_query import per_unit
 from amargah.stats.weighting.chain import StepKind, WeightingStep, with_step
 
 if TYPE_CHECKING:
@@ -76,6 +77,102 @@ class PostStrata:
         return len(self.labels)
 
 
+@dataclass(frozen=True)
+class CellSums:
+    """A design's weights summed per (finest unit, cell) pair, from one pass.
+
+    A cell is a combination of the values of some columns (a post-stratum, a raking
+    cell); cells are numbered in the sorted order of their values.
+
+    Attributes
+    ----------
+    unit, cell
+        Per (unit, cell) pair with rows: the unit index and the cell index.
+    weight
+        Per pair: the sum of the design's weights (persons).
+    rows
+        Per pair: the number of data rows.
+    labels
+        Per cell: the columns' values, in the columns' order.
+    types
+        Arrow type of each column.
+    """
+
+    unit: IntArray
+    cell: IntArray
+    weight: FloatArray
+    rows: FloatArray
+    labels: tuple[tuple[Any, ...], ...]
+    types: tuple[pa.DataType, ...]
+
+    @property
+    def count(self) -> int:
+        """Number of cells."""
+        return len(self.labels)
+
+    def totals(self) -> tuple[FloatArray, FloatArray]:
+        """Per cell: the sum of weights (persons) and the number of rows."""
+        weight = np.bincount(self.cell, weights=self.weight, minlength=self.count)
+        rows = np.bincount(self.cell, weights=self.rows, minlength=self.count)
+        return weight.astype(float), rows.astype(float)
+
+    def by_pair(self, values: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+        """``values`` (one per pair) summed per distinct (unit, cell), in that order."""
+        pairs, inverse = np.unique(self.unit * self.count + self.cell, return_inverse=True)
+        sums = np.bincount(inverse.reshape(-1), weights=values).astype(float)
+        return pairs // self.count, pairs % self.count, sums
+
+    def register(self, design: Design, factor: FloatArray, *, prefix: str) -> str:
+        """Register the cells' relation (``amargah_pk0.., amargah_ps, amargah_g``).
+
+        Its rows are the cells' values, index and weight ``factor``; the returned name
+        is what `WeightingStep` joins on every row.
+        """
+        table: dict[str, Any] = {
+            f"amargah_pk{j}": pa.array([label[j] for label in self.labels], type=data_type)
+            for j, data_type in enumerate(self.types)
+        }
+        table["amargah_ps"] = pa.array(np.arange(self.count, dtype=np.int64))
+        table["amargah_g"] = pa.array(factor)
+        relation = fresh_name(prefix)
+        design.engine.register_arrow(relation, pa.table(table))
+        return relation
+
+
+def cell_sums(design: Design, columns: Sequence[str], *, missing: str) -> CellSums:
+    """One pass: the weights and rows of ``design`` per finest unit and cell of ``columns``.
+
+    ``missing`` is the message of the error raised when a column has missing values.
+    """
+    groups = [design.column(c) for c in columns]
+    names = [f"p{j}" for j in range(len(columns))]
+    inner = design.select_from(
+        *(g.copy().as_(name) for g, name in zip(groups, names, strict=True)),
+        exp.func("sum", design.weight_expression()).as_("w"),
+        exp.func("count", exp.Star()).as_("n"),
+    ).group_by(*(g.copy() for g in groups))
+    result = design.engine.execute(per_unit(design, inner, [*names, "w", "n"]))
+    for name, column in zip(names, columns, strict=True):
+        if result.column(name).null_count:
+            raise SurveyInputError(
+                missing,
+                column=column,
+                rows=design.first_rows(design.column(column).is_(exp.Null())),
+            )
+    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
+    weight = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
+    coded = [sorted_codes(result.column(name)) for name in names]
+    cell, members = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
+    return CellSums(
+        unit=unit,
+        cell=cell,
+        weight=weight * design.units.weight_factor[unit],
+        rows=np.asarray(result.column("n").to_numpy(), dtype=float),
+        labels=tuple(tuple(v[int(m[j])] for j, (_, v) in enumerate(coded)) for m in members),
+        types=tuple(result.column(name).type for name in names),
+    )
+
+
 def _label(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -121,49 +218,9 @@ def poststratify(
         raise SurveyInputError("give the post-stratum column(s)")
     for column in columns:
         design.require_column(column)
-    units = design.units
-    keys = [design.column(c) for c in units.key_columns]
-    groups = [design.column(c) for c in columns]
-    inner = design.select_from(
-        *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
-        *(g.copy().as_(f"p{j}") for j, g in enumerate(groups)),
-        exp.func("sum", design.weight_expression()).as_("w"),
-        exp.func("count", exp.Star()).as_("n"),
-    ).group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-    on = exp.and_(
-        *(
-            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
-            for i in range(len(keys))
-        )
-    )
-    query = (
-        exp.select(
-            exp.column("amargah_unit", table="u").as_("unit"),
-            *(exp.column(f"p{j}", table="a") for j in range(len(groups))),
-            exp.column("w", table="a"),
-            exp.column("n", table="a"),
-        )
-        .from_(inner.subquery("a"))
-        .join(exp.to_table(units.relation).as_("u"), on=on)
-    )
-    result = design.engine.execute(query)
-    for j, column in enumerate(columns):
-        if result.column(f"p{j}").null_count:
-            raise SurveyInputError(
-                "missing post-stratum values",
-                column=column,
-                rows=design.first_rows(design.column(column).is_(exp.Null())),
-            )
-    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
-    weight = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
-    weight = weight * units.weight_factor[unit]
-    rows = np.asarray(result.column("n").to_numpy(), dtype=float)
-    coded = [sorted_codes(result.column(f"p{j}")) for j in range(len(columns))]
-    stratum, members = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
-    labels = tuple(tuple(coded[j][1][int(m[j])] for j in range(len(columns))) for m in members)
-    count = len(labels)
-    sample_total = np.bincount(stratum, weights=weight, minlength=count)
-    sample_rows = np.bincount(stratum, weights=rows, minlength=count).astype(float)
+    sums = cell_sums(design, columns, missing="missing post-stratum values")
+    labels = sums.labels
+    sample_total, sample_rows = sums.totals()
     sizes = _population(population, columns)
     sample_keys = [tuple(_label(v) for v in label) for label in labels]
     absent = [k for k in sample_keys if k not in sizes]
@@ -187,17 +244,8 @@ def poststratify(
         raise SurveyInputError(
             f"post-stratum {'/'.join(bad)} has zero sample weight", column="+".join(columns)
         )
-    table: dict[str, Any] = {
-        f"amargah_pk{j}": pa.array([label[j] for label in labels], type=result.column(f"p{j}").type)
-        for j in range(len(columns))
-    }
-    table["amargah_ps"] = pa.array(np.arange(count, dtype=np.int64))
-    table["amargah_g"] = pa.array(factor)
-    relation = fresh_name("poststrata")
-    design.engine.register_arrow(relation, pa.table(table))
-    pair_key = unit * count + stratum
-    pairs, inverse = np.unique(pair_key, return_inverse=True)
-    pair_weight = np.bincount(inverse.reshape(-1), weights=weight * factor[stratum])
+    relation = sums.register(design, factor, prefix="poststrata")
+    unit, stratum, pair_weight = sums.by_pair(sums.weight * factor[sums.cell])
     strata_info = PostStrata(
         columns=tuple(columns),
         relation=relation,
@@ -205,9 +253,9 @@ def poststratify(
         factor=factor,
         rows=sample_rows,
         population=population_size,
-        unit=pairs // count,
-        stratum=pairs % count,
-        weight=pair_weight.astype(float),
+        unit=unit,
+        stratum=stratum,
+        weight=pair_weight,
     )
     return with_step(design, WeightingStep(kind, groups=strata_info))
 
@@ -234,13 +282,6 @@ def residualize(
         Dense values over every unit × cell (a unit without rows in a domain still
         carries the centring term).
     """
-    k = cells.n_cells
-    dense = np.zeros((n_units, k))
-    dense[cells.unit, cells.cell] = z
+    dense = cells.dense(z, n_units)
     np.add.at(dense, strata.unit, -strata.weight[:, None] * means[strata.stratum])
-    all_cells = UnitCells(
-        unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
-        cell=np.tile(np.arange(k, dtype=np.int64), n_units),
-        n_cells=k,
-    )
-    return dense.reshape(-1), all_cells
+    return UnitCells.flatten(dense)

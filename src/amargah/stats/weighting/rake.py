@@ -22,15 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-from sqlglot import exp
 
-from amargah.stats.coding import dense_combination, sorted_codes
-from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
 from amargah.stats.weighting.chain import WeightingStep, with_step
-from amargah.stats.weighting.poststratify import PostStrata, _label, _population
+from amargah.stats.weighting.poststratify import PostStrata, _label, _population, cell_sums
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -126,16 +123,9 @@ class Raking:
         final = self.step_factors[-1]
         # sum of z / w_base per cell: the final factor times the unweighted sum
         correction = self.correction(final[:, None] * sums, self.rows)
-        k = cells.n_cells
-        dense = np.zeros((n_units, k))
-        dense[cells.unit, cells.cell] = z
+        dense = cells.dense(z, n_units)
         np.add.at(dense, self.unit, -self.base_weight[:, None] * correction[self.cell])
-        all_cells = UnitCells(
-            unit=np.repeat(np.arange(n_units, dtype=np.int64), k),
-            cell=np.tile(np.arange(k, dtype=np.int64), n_units),
-            n_cells=k,
-        )
-        return dense.reshape(-1), all_cells
+        return UnitCells.flatten(dense)
 
 
 def rake(
@@ -152,48 +142,10 @@ def rake(
     columns = list(dict.fromkeys(c for group in margin_columns for c in group))
     for column in columns:
         design.require_column(column)
-    units = design.units
-    keys = [design.column(c) for c in units.key_columns]
-    groups = [design.column(c) for c in columns]
-    inner = design.select_from(
-        *(k.copy().as_(f"k{i}") for i, k in enumerate(keys)),
-        *(g.copy().as_(f"r{j}") for j, g in enumerate(groups)),
-        exp.func("sum", design.weight_expression()).as_("w"),
-        exp.func("count", exp.Star()).as_("n"),
-    ).group_by(*(k.copy() for k in keys), *(g.copy() for g in groups))
-    on = exp.and_(
-        *(
-            exp.EQ(this=exp.column(f"k{i}", table="a"), expression=exp.column(f"k{i}", table="u"))
-            for i in range(len(keys))
-        )
-    )
-    result = design.engine.execute(
-        exp.select(
-            exp.column("amargah_unit", table="u").as_("unit"),
-            *(exp.column(f"r{j}", table="a") for j in range(len(groups))),
-            exp.column("w", table="a"),
-            exp.column("n", table="a"),
-        )
-        .from_(inner.subquery("a"))
-        .join(exp.to_table(units.relation).as_("u"), on=on)
-    )
-    for j, column in enumerate(columns):
-        if result.column(f"r{j}").null_count:
-            raise SurveyInputError(
-                "missing values in a raking variable",
-                column=column,
-                rows=design.first_rows(design.column(column).is_(exp.Null())),
-            )
-    unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
-    base = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
-    base = base * units.weight_factor[unit]
-    rows = np.asarray(result.column("n").to_numpy(), dtype=float)
-    coded = [sorted_codes(result.column(f"r{j}")) for j in range(len(columns))]
-    cell_of_row, members = dense_combination([c for c, _ in coded], [len(v) for _, v in coded])
-    n_cells = members.shape[0]
-    cell_base = np.bincount(cell_of_row, weights=base, minlength=n_cells).astype(float)
-    cell_rows = np.bincount(cell_of_row, weights=rows, minlength=n_cells).astype(float)
-    values = [[coded[j][1][int(m[j])] for j in range(len(columns))] for m in members]
+    sums = cell_sums(design, columns, missing="missing values in a raking variable")
+    n_cells = sums.count
+    cell_base, cell_rows = sums.totals()
+    values = sums.labels
     # each margin: the level of every cell, and the population of every level
     levels: list[IntArray] = []
     level_counts: list[int] = []
@@ -233,21 +185,12 @@ def rake(
         old = new
     if not converged:
         warnings.warn(f"raking did not converge in {maxit} sweeps", UserWarning, stacklevel=3)
-    table: dict[str, Any] = {
-        f"amargah_pk{j}": pa.array([v[j] for v in values], type=result.column(f"r{j}").type)
-        for j in range(len(columns))
-    }
-    table["amargah_ps"] = pa.array(np.arange(n_cells, dtype=np.int64))
-    table["amargah_g"] = pa.array(factor)
-    relation = fresh_name("raking")
-    design.engine.register_arrow(relation, pa.table(table))
-    pair_key = unit * n_cells + cell_of_row
-    pairs, inverse = np.unique(pair_key, return_inverse=True)
-    pair_base = np.bincount(inverse.reshape(-1), weights=base).astype(float)
+    relation = sums.register(design, factor, prefix="raking")
+    unit, cell, pair_base = sums.by_pair(sums.weight)
     join = PostStrata(
         columns=tuple(columns),
         relation=relation,
-        labels=tuple(tuple(v) for v in values),
+        labels=values,
         factor=factor,
         rows=cell_rows,
         population=cell_base * factor,
@@ -261,8 +204,8 @@ def rake(
         step_factors=steps,
         levels=np.stack(levels),
         level_counts=tuple(level_counts),
-        unit=pairs // n_cells,
-        cell=pairs % n_cells,
+        unit=unit,
+        cell=cell,
         base_weight=pair_base,
         populations=tuple(populations),
         sweeps=sweeps,
