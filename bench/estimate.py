@@ -14,7 +14,9 @@ Amargah's times include building the design over the Parquet file; svy's include
 reading the Parquet file with Polars; R's exclude reading the CSV. Every peer first
 warms up on a tiny table, so one-off import costs are not timed. Each peer task has a
 time limit; a peer that fails or runs out of time is reported as such. Peak memory is
-the maximum resident set size of each peer's process.
+the maximum resident set size of each peer's process. Before each peer task the data
+file is read through once, so that every peer finds it in the OS page cache whatever
+memory the previous one took.
 
 Usage: .venv/bin/python bench/estimate.py --rows 1000000 [10000000]
        [--svy-python /tmp/svyenv/bin/python] [--peers amargah,svy,r] [--timeout 300]
@@ -192,6 +194,17 @@ R_SCRIPT = textwrap.dedent(
 )
 
 
+def warm_file_cache(path: Path) -> None:
+    """Read a file through once, so that a peer finds it in the OS page cache.
+
+    A peer that used much memory (svy needs several GB) evicts the data file from the
+    cache; without this, the next peer's time would include reading it from disk.
+    """
+    with path.open("rb") as handle:
+        while handle.read(1 << 24):
+            pass
+
+
 def run_peer(command: list[str], timeout: float) -> dict[str, object]:
     """Run one peer process; its last stdout line is a JSON object of timings."""
     try:
@@ -236,6 +249,7 @@ def main() -> None:
                         results[peer][task] = {"error": "no Rscript"}
                         continue
                     command = [rscript, "-e", R_SCRIPT, str(path.with_suffix(".csv")), task]
+                warm_file_cache(Path(command[-2]))
                 started = time.perf_counter()
                 results[peer][task] = run_peer(command, args.timeout)
                 print(
