@@ -170,3 +170,47 @@ def test_an_ipv6_client_counts_by_its_network(settings: Any) -> None:
     # Another address of the same /64 is the same client; another /64 is not.
     assert shows_captcha(Client(REMOTE_ADDR="2001:db8:1:2::99"))
     assert not shows_captcha(Client(REMOTE_ADDR="2001:db8:1:3::10"))
+
+
+def test_a_form_owing_the_sum_counts_against_its_mobile_only_once_it_carries_it(
+    settings: Any,
+) -> None:
+    settings.DESK_CAPTCHA_AFTER = "0/h"  # every form must carry the sum
+    client = Client(REMOTE_ADDR="10.8.0.1")
+    unanswered = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    del unanswered["captcha_0"], unanswered["captcha_1"]
+    for _ in range(3):
+        html = client.post("/desk/complaint/", unanswered).content.decode()
+        assert 'id="tracking-code"' not in html and CAPTCHA in html
+    # The three unanswered sendings did not use any of the number's five a day.
+    pages = [send(client, 1) for _ in range(5)]
+    assert all('id="tracking-code"' in page for page in pages)
+    assert Ticket.objects.count() == 5
+    sixth = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT, "mobile": "09120000001"}
+    assert client.post("/desk/complaint/", sixth).status_code == 429
+
+
+def test_a_valid_form_costs_one_round_trip_to_redis(
+    shared_cache: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shared_cache != "redis":
+        pytest.skip("the round trips are Redis's")
+    from amargah.core.cache import RedisCache
+
+    settings.DESK_CAPTCHA_AFTER = "100/h"
+    calls: list[int] = []
+    run_script = RedisCache.run_script
+
+    def counted(self: RedisCache, source: str, **kwargs: Any) -> Any:
+        calls.append(len(kwargs["keys"]))
+        return run_script(self, source, **kwargs)
+
+    client = Client(REMOTE_ADDR="10.9.0.1")
+    data = {**form_fields(client, "/desk/complaint/"), **VALID_COMPLAINT}
+    monkeypatch.setattr(RedisCache, "run_script", counted)
+    first = client.post("/desk/complaint/", data).content.decode()
+    again = client.post("/desk/complaint/", data).content.decode()
+    # One script each: the address's counters, the stamp and the mobile number's count.
+    assert calls == [5, 5]
+    assert tracking_code_in(first) == tracking_code_in(again)
+    assert Ticket.objects.count() == 1

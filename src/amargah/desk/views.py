@@ -110,36 +110,64 @@ def _guarded_form(request: HttpRequest, form_class: type[GuardedFormT], group: s
     return form_class(request.POST, captcha=arrival.captcha)
 
 
+def _claim(form: forms.RequesterForm) -> abuse.Claim:
+    return abuse.Claim(
+        token=form.cleaned_data["stamp"],
+        mobile=form.cleaned_data["mobile"],
+        rate=MOBILE_SUBMISSIONS_PER_DAY,
+    )
+
+
 def submit(request: HttpRequest, kind: str) -> HttpResponse:
-    """A public request form; on success the tracking code, already committed, is shown."""
-    form = _guarded_form(request, FORMS[kind], "desk-submit")
-    if form.is_bound:
-        if form.honeypot_filled:
-            abuse.mark_suspect(request)
-            return render(
-                request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400
-            )
-        if form.is_valid():
-            # A resent form (a double click, a retry after an error) gets its ticket back
-            # and does not count again against the mobile number's daily limit.
-            if not abuse.form_accepted(
-                form.cleaned_data["stamp"],
-                mobile=form.cleaned_data["mobile"],
-                rate=MOBILE_SUBMISSIONS_PER_DAY,
-            ):
-                raise Ratelimited
-            ticket, _created = services.ticket_submit(
-                form_token=form.cleaned_data["stamp"],
-                submission=form.submission(),
-                language=_language(),
-            )
-            clock = selectors.ticket_clock(ticket)
-            return render(
-                request,
-                "desk/submitted.html",
-                {"ticket": ticket, "code": tracking.grouped(ticket.tracking_code), "clock": clock},
-            )
-        _captcha_from_now_on(request, form)
+    """A public request form; on success the tracking code, already committed, is shown.
+
+    The form is checked before it is counted, so that a valid one's claim on its
+    mobile number's daily limit travels with the address's counters (one round trip
+    to Redis, ``abuse.form_arrived``); the refusals come in the same order as if it
+    were counted first: over the address's limit (429), honeypot (400), CAPTCHA owed.
+    """
+    form_class = FORMS[kind]
+    if request.method != "POST":
+        form = form_class(captcha=abuse.captcha_required(request))
+        return render(request, "desk/submit.html", {"form": form, "kind": TicketKind(kind)})
+    form = form_class(request.POST)
+    honeypot = form.honeypot_filled
+    valid = not honeypot and form.is_valid()
+    arrival = abuse.form_arrived(
+        request,
+        group="desk-submit",
+        rate=settings.DESK_RATE_SUBMIT,
+        counted=not honeypot,
+        claim=_claim(form) if valid else None,
+    )
+    if arrival.limited:
+        raise Ratelimited
+    if honeypot:
+        abuse.mark_suspect(request)
+        return render(request, "desk/refused.html", {"code": DeskErrorCode.HONEYPOT}, status=400)
+    accepted = arrival.accepted
+    if arrival.captcha:
+        # Checked again with the sum; only then does it count against the mobile number.
+        form = form_class(request.POST, captcha=True)
+        valid = form.is_valid()
+        accepted = valid and abuse.form_accepted(_claim(form))
+    if valid:
+        # A resent form (a double click, a retry after an error) gets its ticket back
+        # and does not count again against the mobile number's daily limit.
+        if not accepted:
+            raise Ratelimited
+        ticket, _created = services.ticket_submit(
+            form_token=form.cleaned_data["stamp"],
+            submission=form.submission(),
+            language=_language(),
+        )
+        clock = selectors.ticket_clock(ticket)
+        return render(
+            request,
+            "desk/submitted.html",
+            {"ticket": ticket, "code": tracking.grouped(ticket.tracking_code), "clock": clock},
+        )
+    _captcha_from_now_on(request, form)
     return render(request, "desk/submit.html", {"form": form, "kind": TicketKind(kind)})
 
 

@@ -16,9 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from pyxform.errors import PyXFormError
-from pyxform.validators.odk_validate import ODKValidateError
-from pyxform.xls2xform import convert
 
 # Each pattern recognises one pyxform message; the groups fill the explanation.
 _EXPLANATIONS: tuple[tuple[re.Pattern[str], Promise], ...] = (
@@ -153,6 +150,12 @@ _ACCEPTED_MAX = 64
 
 
 def _convert(data: bytes, *, validate: bool) -> XlsformInfo:
+    # pyxform (with openpyxl) takes about 0.3 s to import; only this check needs it, so
+    # a web worker does not pay for it when it starts (restart after a crash).
+    from pyxform.errors import PyXFormError
+    from pyxform.validators.odk_validate import ODKValidateError
+    from pyxform.xls2xform import convert
+
     try:
         result = convert(xlsform=data, file_type=".xlsx", validate=validate)
     except ODKValidateError as error:
