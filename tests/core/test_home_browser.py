@@ -42,7 +42,10 @@ def test_persian_first_then_english_remembered(browser: Browser, live_server: Li
 
     # On a phone the menu is collapsed behind the toggler.
     page.locator(".navbar-toggler").click()
-    page.locator("#language-switch").click()
+    # the switch posts a form and the answer is a new page: wait for it, however slow
+    # a busy machine makes it, rather than for the five seconds of an expect
+    with page.expect_navigation():
+        page.locator("#language-switch").click()
     expect(html).to_have_attribute("lang", "en")
     expect(html).to_have_attribute("dir", "ltr")
     expect(page.locator("#today")).to_have_text(re.compile(r"\d{1,2} [A-Z][a-z]+ \d{4}$"))
