@@ -32,7 +32,6 @@ from amargah.stats.estimation.taylor import (
     domain_pass,
     level_label,
     linear_rows,
-    require_numeric,
 )
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
@@ -582,7 +581,7 @@ def estimate_quantiles(
     if not probabilities or any(not 0 <= p <= 1 for p in probabilities):
         raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probabilities}")
     columns = by_columns(design, by)
-    require_numeric(design, variable)
+    design.require_numeric(variable)
     dist = distribution(design, variable, by=columns, where=where, na_rm=na_rm)
     n_domains = len(dist.domains)
     dist.prepare([(d, p) for d in range(n_domains) for p in probabilities], qrule)

@@ -34,7 +34,6 @@ from amargah.stats.estimation.taylor import (
     domain_pass,
     is_categorical,
     level_label,
-    require_numeric,
 )
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
@@ -311,7 +310,7 @@ def supplied_scheme(
     if len(names) < 2:
         raise SurveyInputError(f"need at least two replicate weight columns, found {names}")
     for name in names:
-        require_numeric(design, name)
+        design.require_numeric(name)
     count = len(names)
     factors = np.ones(count) if rscales is None else np.asarray(rscales, dtype=float)
     if factors.shape[0] != count:
@@ -360,6 +359,12 @@ class CellTotals:
     levels: list[Any]
     df: FloatArray | None = None
 
+    def cell_df(self) -> FloatArray:
+        """Shape (cells,): each cell's degrees of freedom (made with ``domain_df``)."""
+        if self.df is None:
+            raise AssertionError("cell totals made without domain_df have no df")
+        return self.df
+
 
 def cell_totals(
     design: Design,
@@ -378,9 +383,44 @@ def cell_totals(
 
     With ``domain_df`` (and a term ``"w"`` of ones among ``terms``), ``df`` holds each
     cell's degrees of freedom as R's ``degf`` of the design's subset to that cell:
-    the rank of the replicate weights of its rows, minus one. ``df`` stays ``None``
-    where that is not computed (supplied replicate columns, linear calibration).
+    the rank of the replicate weights of its rows, minus one (the design's own where
+    that rank is not computed: re-weighted replicate columns). The whole design, with
+    neither domains nor a condition, has R's ``degf`` of the design itself, which a
+    raking calibration leaves as it was.
     """
+    totals = _cell_totals(
+        design,
+        scheme,
+        terms=terms,
+        by=by,
+        where=where,
+        variables=variables,
+        level_column=level_column,
+        na_rm=na_rm,
+        thresholds=thresholds,
+        domain_df=domain_df,
+    )
+    if not domain_df:
+        return totals
+    cells = len(totals.domains) * len(totals.levels)
+    if totals.df is None or (not by and where is None and scheme.kept_degrees is not None):
+        return replace(totals, df=np.full(cells, scheme.df))
+    return totals
+
+
+def _cell_totals(
+    design: Design,
+    scheme: ReplicateScheme,
+    *,
+    terms: dict[str, exp.Expr],
+    by: Sequence[str],
+    where: Condition | None,
+    variables: Sequence[str],
+    level_column: str | None,
+    na_rm: bool,
+    thresholds: str | None,
+    domain_df: bool,
+) -> CellTotals:
     if scheme.columns:
         return _supplied_totals(
             design,
@@ -958,7 +998,7 @@ def estimate_replicated(
             statistic == "total" and is_categorical(design, variable)
         )
         if statistic in ("mean", "ratio"):
-            require_numeric(design, variable)
+            design.require_numeric(variable)
         if categorical:
             totals = cell_totals(
                 design,
@@ -986,7 +1026,7 @@ def estimate_replicated(
         }
         checked = [variable]
         if denominator is not None:
-            require_numeric(design, denominator)
+            design.require_numeric(denominator)
             x = design.number(denominator)
             terms |= {
                 "x": x,
@@ -1172,7 +1212,7 @@ def estimate_replicated_quantiles(
     if not probs or any(not 0 <= p <= 1 for p in probs):
         raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probs}")
     domain_by = by_columns(design, by)
-    require_numeric(design, variable)
+    design.require_numeric(variable)
     dist = distribution(design, variable, by=domain_by, where=where, na_rm=na_rm)
     n_domains = len(dist.domains)
     dist.prepare([(d, p) for d in range(n_domains) for p in probs], rule)
@@ -1208,10 +1248,7 @@ def estimate_replicated_quantiles(
         design.engine.unregister(relation)
     order = [dist.keys[tuple(d[c] for c in domain_by)] for d in totals.domains]
     # R's svyquantile drops the rows it does not use and takes degf of what is left
-    dfs = totals.df if totals.df is not None else np.full(len(order), scheme.df)
-    if not domain_by and where is None and scheme.kept_degrees is not None:
-        # the whole design: R's degf of it, which a raking calibration leaves as it was
-        dfs = np.full(len(order), scheme.kept_degrees)
+    dfs = totals.cell_df()
     rows: list[Estimate] = []
     for j, p in enumerate(probs):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1290,8 +1327,9 @@ def estimate_replicated_ciprop(
         na_rm=na_rm,
         domain_df=not na_rm,
     )
-    dfs = totals.df
-    if na_rm:
+    if not na_rm:
+        dfs = totals.cell_df()
+    else:
         # R's svyciprop takes degf of the domain before the model drops missing rows
         whole = cell_totals(
             design,
@@ -1304,13 +1342,9 @@ def estimate_replicated_ciprop(
             na_rm=False,
             domain_df=True,
         )
-        if whole.df is not None:
-            df_of = {tuple(sorted(d.items())): whole.df[i] for i, d in enumerate(whole.domains)}
-            dfs = np.array([df_of[tuple(sorted(d.items()))] for d in totals.domains])
-    if dfs is None:
-        dfs = np.full(len(totals.domains), scheme.df)
-    if not domain_by and where is None and scheme.kept_degrees is not None:
-        dfs = np.full(len(totals.domains), scheme.kept_degrees)
+        counted = zip(whole.domains, whole.cell_df(), strict=True)
+        df_of = {tuple(sorted(d.items())): df for d, df in counted}
+        dfs = np.array([df_of[tuple(sorted(d.items()))] for d in totals.domains])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = totals.full["i"] / totals.full["w"]
         shares = totals.replicates["i"] / totals.replicates["w"]

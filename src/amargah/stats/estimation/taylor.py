@@ -383,10 +383,6 @@ def by_columns(design: Design, by: str | Sequence[str] | None) -> list[str]:
     return columns
 
 
-def require_numeric(design: Design, column: str) -> None:
-    design.require_numeric(column)
-
-
 def is_categorical(design: Design, column: str) -> bool:
     """Text, boolean and dictionary columns are categorical; numbers are not."""
     from amargah.stats.design import is_numeric
@@ -428,7 +424,7 @@ def estimate_linear(
     numeric = [v for v in variables if not is_categorical(design, v)]
     categorical = [v for v in variables if is_categorical(design, v)]
     if statistic == "mean" and categorical:
-        require_numeric(design, categorical[0])
+        design.require_numeric(categorical[0])
     if statistic == "proportion":
         categorical, numeric = variables, []
     rows: list[Estimate] = []
@@ -757,7 +753,7 @@ def estimate_ratio(
     domain_by = by_columns(design, by)
     for column in (numerator, denominator):
         design.require_column(column)
-        require_numeric(design, column)
+        design.require_numeric(column)
     if moments.applies(design):
         try:
             return Estimates(
