@@ -191,16 +191,6 @@ def test_rows_of_zero_weight_are_counted_out_of_n(monkeypatch: pytest.MonkeyPatc
     _assert_same(fast, _estimates(Design(table, weights="w", **options)))  # type: ignore[arg-type]
 
 
-def test_key_ranges_of_the_units() -> None:
-    table, options = LAYOUTS["text strata"](_sample())
-    units = Design(table, weights="w", **options).units  # type: ignore[arg-type]
-    assert units.key_columns == ("stratum", "psu")
-    assert units.key_range("stratum") is None
-    psu = np.asarray(table.column("psu"))
-    assert units.key_range("psu") == (int(psu.min()), int(psu.max()))
-    assert units.key_range("w") is None
-
-
 def test_bad_rows_are_reported_in_the_order_of_the_checks() -> None:
     table = pa.table(
         {

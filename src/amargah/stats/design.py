@@ -90,9 +90,6 @@ class Units:
         probabilities are given; ones otherwise.
     count
         Number of units.
-    key_ranges
-        Per key column, ``(lowest, highest)`` of its values when they are integers,
-        ``None`` otherwise.
     nest
         Whether cluster identifiers are unique only within strata, so that a unit's
         stratum is part of its identity; without, the cluster columns identify it.
@@ -108,7 +105,6 @@ class Units:
     weight_factor: FloatArray
     count: int
     stratum_labels: tuple[Any, ...] = ()
-    key_ranges: tuple[tuple[int, int] | None, ...] = ()
     nest: bool = True
     complete: frozenset[str] = frozenset()
     positive: frozenset[str] = frozenset()
@@ -117,12 +113,6 @@ class Units:
     def has_derived_weights(self) -> bool:
         """Whether weights come from the fpc, per unit, rather than from a column."""
         return bool(np.any(self.weight_factor != 1.0))
-
-    def key_range(self, column: str) -> tuple[int, int] | None:
-        """``(lowest, highest)`` value of an integer key column; None when unknown."""
-        if column not in self.key_columns or len(self.key_ranges) != len(self.key_columns):
-            return None
-        return self.key_ranges[self.key_columns.index(column)]
 
 
 class Design:
@@ -1144,7 +1134,6 @@ class Design:
             weight_factor=weight_factor,
             count=count,
             stratum_labels=tuple(labels),
-            key_ranges=tuple(_integer_range(table.column(f"k{i}")) for i in range(len(keys))),
             nest=self._nest,
             complete=facts[0],
             positive=facts[1],
@@ -1474,14 +1463,6 @@ def _combine(parts: Sequence[IntArray]) -> IntArray:
     """Codes of the combinations of several code arrays (0..k-1)."""
     sizes = [int(p.max()) + 1 if len(p) else 1 for p in parts]
     return dense_combination(parts, sizes)[0]
-
-
-def _integer_range(column: pa.ChunkedArray) -> tuple[int, int] | None:
-    """``(lowest, highest)`` of an integer key column without missing values, else None."""
-    if not pa.types.is_integer(column.type) or column.null_count or len(column) == 0:
-        return None
-    bounds = pc.min_max(column)
-    return int(bounds["min"].as_py()), int(bounds["max"].as_py())
 
 
 def _column_facts(data: DataSource) -> tuple[frozenset[str], frozenset[str]]:
