@@ -28,9 +28,9 @@ class RecordingEngine(DuckDBEngine):
         super().__init__()
         self.queries: list[exp.Expr] = []
 
-    def execute(self, query: exp.Expr) -> pa.Table:
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         self.queries.append(query.copy())
-        return super().execute(query)
+        return super().execute(query, dense_group_bits=dense_group_bits)
 
 
 def test_estimator_queries_render_for_spark() -> None:

@@ -25,9 +25,9 @@ class _RecordingEngine(DuckDBEngine):
         super().__init__()
         self.queries: list[str] = []
 
-    def execute(self, query: exp.Expr) -> pa.Table:
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         self.queries.append(query.sql(dialect=self.dialect))
-        return super().execute(query)
+        return super().execute(query, dense_group_bits=dense_group_bits)
 
 
 def _sample(seed: int = 7) -> dict[str, np.ndarray]:
@@ -172,6 +172,35 @@ def test_moment_path_agrees_with_the_general_path(
     monkeypatch.setattr(moments, "applies", lambda _design: False)
     general = _estimates(Design(table, weights="w", **options))  # type: ignore[arg-type]
     _assert_same(fast, general)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_dense_unit_index_from_parquet_agrees_with_the_general_path(
+    layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Parquet file's statistics give the integer domains' ranges: rows are then joined
+    # to their unit's index and grouped by it, where the key range is small enough
+    table, options = LAYOUTS[layout](_sample(5))
+    path = tmp_path / "sample.parquet"
+    pq.write_table(table, path)
+    engine = _RecordingEngine()
+    design = Design(path, weights="w", engine=engine, **options)  # type: ignore[arg-type]
+    fast = _estimates(design)
+    dense = [q for q in engine.queries if " AS part" in q and "AS amargah_k0" in q]
+    assert dense
+    # the wide keys' domain d spans 10**12 values: no table is that large
+    assert any('"d" AS g0' in q for q in dense) == (layout != "wide keys")
+    monkeypatch.setattr(moments, "applies", lambda _design: False)
+    general = _estimates(Design(table, weights="w", **options))  # type: ignore[arg-type]
+    _assert_same(fast, general)
+
+
+def test_dense_grouping_bits_follow_the_memory_budget() -> None:
+    # 16 bytes per aggregate and slot, within 128 MiB: 15 aggregates give 2**19 slots
+    assert moments._dense_group_bits(15) == 19
+    assert 2**19 * 16 * 15 <= 128 * 2**20 < 2**20 * 16 * 15
+    assert moments._dense_group_bits(1) == 20  # never above a million slots
+    assert moments._dense_group_bits(10**9) == 1
 
 
 def test_rows_of_zero_weight_are_counted_out_of_n(monkeypatch: pytest.MonkeyPatch) -> None:

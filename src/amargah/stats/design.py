@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
@@ -29,7 +29,7 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
 from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
 from amargah.stats.results import Estimates
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import UNIT_COLUMN, per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.estimation.quantiles import QuantileRule
@@ -48,7 +48,6 @@ LONELY_PSU_OPTIONS: tuple[LonelyPSU, ...] = ("fail", "remove", "adjust", "averag
 # name of the column holding the position of each row in the data (0-based); used as
 # the unit when every row is its own PSU and to report offending rows
 ROW_COLUMN = "amargah_row"
-UNIT_COLUMN = "amargah_unit"
 _SHOWN_ROWS = 5
 _MEMO_ROWS = 200_000
 
@@ -61,6 +60,10 @@ class ArrowStreamable(Protocol):
 
 
 DataSource: TypeAlias = str | Path | pa.Table | ArrowStreamable
+# what a data source's metadata tells without reading values: columns with no missing
+# value, columns with only values above zero, and (lowest, highest) of integer columns
+ColumnFacts: TypeAlias = tuple[frozenset[str], frozenset[str], dict[str, tuple[int, int]]]
+_NO_FACTS: ColumnFacts = (frozenset(), frozenset(), {})
 
 
 def is_numeric(data_type: pa.DataType) -> bool:
@@ -97,6 +100,9 @@ class Units:
         Data columns that the data's own metadata (Parquet statistics, Arrow null
         counts) shows to have no missing values, and only values above zero; others
         may or may not. Estimators skip counts and checks these answer.
+    integer_ranges
+        ``(lowest, highest)`` of the integer columns whose range the data's metadata
+        (Parquet statistics) gives, as the engine sees it too.
     """
 
     relation: str
@@ -108,6 +114,7 @@ class Units:
     nest: bool = True
     complete: frozenset[str] = frozenset()
     positive: frozenset[str] = frozenset()
+    integer_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def has_derived_weights(self) -> bool:
@@ -655,17 +662,18 @@ class Design:
         """Parse and check a domain condition against the data's columns."""
         return parse_condition(condition, columns=self._engine_names)
 
-    def aggregate(self, query: exp.Expr) -> pa.Table:
+    def aggregate(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         """Run an aggregation over the data, reusing the last result for the same query.
 
         The data of a design does not change, so a repeated pass (a total then a mean
         of the same variables, say) is answered from the previous result.
+        ``dense_group_bits`` is passed to the engine (`Engine.execute`).
         """
         sql = query.sql(dialect=self._engine.dialect)
         for key, table in self._memo:
             if key == sql:
                 return table
-        table = self._engine.execute(query)
+        table = self._engine.execute(query, dense_group_bits=dense_group_bits)
         # only small results are kept: a unit x domain table of millions of rows would
         # double the peak memory for a rare reuse
         self._memo[:] = [(sql, table)] if table.num_rows <= _MEMO_ROWS else []
@@ -1045,7 +1053,7 @@ class Design:
     def _build_units(
         self,
         checks: Sequence[tuple[str, exp.Expr, str]],
-        facts: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+        facts: ColumnFacts = _NO_FACTS,
     ) -> Units:
         # the finest unit is the last-stage cluster; every row when ids is "1"
         key_columns = list(dict.fromkeys([*self._strata, *(self._ids or (ROW_COLUMN,))]))
@@ -1120,7 +1128,8 @@ class Design:
         unit_table = table.select([f"k{i}" for i in range(len(key_columns))]).append_column(
             UNIT_COLUMN, pa.array(np.arange(count, dtype=np.int64))
         )
-        self._engine.register_arrow(relation, unit_table)
+        # estimators join rows to their unit's index and group by it
+        self._engine.register_arrow(relation, unit_table, lookup=True)
         labels: list[Any] = [None] * stages[0].n_strata
         if self._strata:
             values = table.column(f"k{key_columns.index(self._strata[0])}").to_pylist()
@@ -1137,6 +1146,7 @@ class Design:
             nest=self._nest,
             complete=facts[0],
             positive=facts[1],
+            integer_ranges=facts[2],
         )
 
     def _check_rows(
@@ -1144,7 +1154,7 @@ class Design:
         checks: Sequence[tuple[str, exp.Expr, str]],
         units: pa.Table,
         key_columns: Sequence[str],
-        facts: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+        facts: ColumnFacts = _NO_FACTS,
     ) -> None:
         """Raise on the first check, in order, that some row fails.
 
@@ -1465,15 +1475,17 @@ def _combine(parts: Sequence[IntArray]) -> IntArray:
     return dense_combination(parts, sizes)[0]
 
 
-def _column_facts(data: DataSource) -> tuple[frozenset[str], frozenset[str]]:
-    """Columns known, without reading their values, to be complete and to be positive.
+def _column_facts(data: DataSource) -> ColumnFacts:
+    """Columns known, without reading their values, to be complete and to be positive,
+    and the range of integer columns.
 
-    A Parquet file's statistics give both, per row group (a column counts only when
-    every row group has them); an Arrow table's null counts give the first. Anything
-    else tells nothing.
+    A Parquet file's statistics give all three, per row group (a column counts only
+    when every row group has them); an Arrow table's null counts give the first.
+    Anything else tells nothing.
     """
     complete: set[str] = set()
     positive: set[str] = set()
+    ranges: dict[str, tuple[int, int]] = {}
     if isinstance(data, pa.Table):
         complete = {name for name in data.column_names if data.column(name).null_count == 0}
     elif isinstance(data, str | Path) and Path(data).suffix.lower() in (".parquet", ".pq"):
@@ -1497,7 +1509,15 @@ def _column_facts(data: DataSource) -> tuple[frozenset[str], frozenset[str]]:
                 for st in stats
             ):
                 positive.add(name)
-    return frozenset(complete), frozenset(positive)
+            if stats and all(
+                st is not None
+                and st.has_min_max
+                and isinstance(st.min, int)
+                and not isinstance(st.min, bool)
+                for st in stats
+            ):
+                ranges[name] = (min(st.min for st in stats), max(st.max for st in stats))
+    return frozenset(complete), frozenset(positive), ranges
 
 
 def _check_nested(

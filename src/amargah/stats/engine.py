@@ -39,8 +39,13 @@ class Engine(Protocol):
 
     dialect: str
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
-        """Make an in-memory Arrow table queryable under ``name``."""
+    def register_arrow(self, name: str, table: pa.Table, *, lookup: bool = False) -> None:
+        """Make an in-memory Arrow table queryable under ``name``.
+
+        ``lookup`` marks a small table that queries join every row to (a design's
+        units): the engine may copy it into its own storage, so that what it knows of
+        the values (their ranges) carries into the join's result.
+        """
         ...
 
     def register_file(
@@ -58,8 +63,14 @@ class Engine(Protocol):
         """Arrow schema of a registered relation."""
         ...
 
-    def execute(self, query: exp.Expr) -> pa.Table:
-        """Run one query built with sqlglot and return its result as Arrow."""
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
+        """Run one query built with sqlglot and return its result as Arrow.
+
+        ``dense_group_bits`` lets the query's groupings use a directly indexed table of
+        up to ``2**dense_group_bits`` slots (per thread) where the engine knows the
+        ranges of the grouping keys; the caller sizes it to the aggregates it asks for.
+        Engines without such tables ignore it.
+        """
         ...
 
     def unregister(self, name: str) -> None:
@@ -91,10 +102,29 @@ class DuckDBEngine:
         # one connection is shared by the designs built on this engine; DuckDB
         # connections are not safe for concurrent use from several threads
         self._lock = threading.Lock()
+        self._tables: set[str] = set()  # relations held as temporary tables
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
+    def register_arrow(self, name: str, table: pa.Table, *, lookup: bool = False) -> None:
         with self._lock:
-            self._connection.register(name, table)
+            if not lookup:
+                self._connection.register(name, table)
+                return
+            # a temporary table keeps value statistics, which a registered Arrow table
+            # has not: a join to it then gives keys of known range, and DuckDB groups
+            # by such keys in a directly indexed ("perfect hash") table
+            source = fresh_name("lookup_source")
+            self._connection.register(source, table)
+            try:
+                create = exp.Create(
+                    this=exp.to_table(name),
+                    kind="TABLE",
+                    properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+                    expression=exp.select(exp.Star()).from_(exp.to_table(source)),
+                )
+                self._connection.execute(create.sql(dialect=self.dialect))
+            finally:
+                self._connection.unregister(source)
+            self._tables.add(name)
 
     def register_file(
         self, name: str, path: Path, *, file_format: FileFormat, row_number: str
@@ -133,14 +163,24 @@ class DuckDBEngine:
         query = exp.select(exp.Star()).from_(exp.to_table(name)).limit(0)
         return self.execute(query).schema
 
-    def execute(self, query: exp.Expr) -> pa.Table:
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         sql = query.sql(dialect=self.dialect)
         with self._lock:
-            result = self._connection.sql(sql).to_arrow_table()
-        return result
+            if dense_group_bits is None:
+                return self._connection.sql(sql).to_arrow_table()
+            self._connection.execute(f"SET perfect_ht_threshold = {int(dense_group_bits)}")
+            try:
+                return self._connection.sql(sql).to_arrow_table()
+            finally:
+                self._connection.execute("RESET perfect_ht_threshold")
 
     def unregister(self, name: str) -> None:
         with self._lock:
+            if name in self._tables:
+                self._tables.discard(name)
+                drop = exp.Drop(this=exp.to_table(name), kind="TABLE", exists=True)
+                self._connection.execute(drop.sql(dialect=self.dialect))
+                return
             try:
                 self._connection.unregister(name)
             except duckdb.Error:

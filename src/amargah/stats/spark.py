@@ -168,7 +168,7 @@ class SparkEngine:
         """The Spark session the engine runs on."""
         return self._session
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
+    def register_arrow(self, name: str, table: pa.Table, *, lookup: bool = False) -> None:
         self._session.createDataFrame(_spark_compatible(table)).createOrReplaceTempView(name)
 
     def register_file(
@@ -259,7 +259,8 @@ class SparkEngine:
         query = exp.select(exp.Star()).from_(exp.to_table(name)).limit(0)
         return self.execute(query).schema
 
-    def execute(self, query: exp.Expr) -> pa.Table:
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
+        # Spark has no directly indexed grouping to allow: dense_group_bits is ignored
         table: pa.Table = self._session.sql(query.sql(dialect=self.dialect)).toArrow()
         return table
 

@@ -16,6 +16,8 @@ from sqlglot import exp
 if TYPE_CHECKING:
     from amargah.stats.design import Design
 
+UNIT_COLUMN = "amargah_unit"  # the units relation's column of unit indexes
+
 
 def per_unit(
     design: Design, query: exp.Select, columns: Sequence[str], *, grouped: bool = True
@@ -71,7 +73,7 @@ def per_unit(
     )
     return (
         exp.select(
-            exp.column("amargah_unit", table="u").as_("unit"),
+            exp.column(UNIT_COLUMN, table="u").as_("unit"),
             *(exp.column(name, table="a") for name in columns),
         )
         .from_(inner.subquery("a"))
