@@ -176,14 +176,33 @@ def moment_pass(
     c_names = ["n", *(["nobs"] if count_nonzero else []), *(f"nn{i}" for i in counted)]
     outer_keys = (["h"] if strata else []) + [f"g{i}" for i in range(len(by))]
     names = ["part", *outer_keys, "psus", *t_names, *p_names, *r_names, *c_names]
-    dense_bits = _dense_group_bits(len(names))
     # with domains whose range the data's metadata gives, every row can be joined to
     # its unit's index (a dense integer whose range the engine knows), so that the
     # large grouping, unit x domain, is a directly indexed table instead of a hash
-    # table: about a third cheaper for 4,000 PSUs by 50 domains. Where that table would
-    # be too large, or without domains (a small grouping), the join would only cost.
-    key_bits = _unit_domain_bits(units, by)
-    dense = split and key_bits is not None and key_bits <= dense_bits
+    # table: a third cheaper for 4,000 PSUs by 50 or 500 domains. Where that table, or
+    # another grouping of the query as large, would not fit the memory allowed, or
+    # without domains (a small grouping), the join would only cost.
+    domain_bits = _range_bits(units, by) if split else None
+    dense = False
+    dense_bits = _dense_group_bits(len(names))
+    if domain_bits is not None:
+        unit_bits = units.count.bit_length()
+        stratum_bits = _range_bits(units, []) if strata else 0
+        groupings = [
+            (unit_bits + domain_bits, len(t_names)),
+            (
+                None if stratum_bits is None else stratum_bits + domain_bits,
+                1 + len(t_names) + len(p_names),
+            ),
+            (domain_bits, len(r_names) + len(c_names)),
+        ]
+        top = unit_bits + domain_bits
+        dense = all(
+            bits is None or bits > top or 2**bits * 16 * states <= _DENSE_TABLE_BYTES
+            for bits, states in groupings
+        )
+        if dense:
+            dense_bits = top
     # the outer level finds the stratum of each unit in the units relation
     stratum_looked_up = bool(strata) and (stratum_joined or dense)
 
@@ -370,10 +389,19 @@ def _dense_group_bits(aggregates: int) -> int:
     return int(np.clip(np.log2(_DENSE_TABLE_BYTES / (16 * max(aggregates, 1))), 1, 20))
 
 
-def _unit_domain_bits(units: Units, by: Sequence[str]) -> int | None:
-    """Bits of a unit index x domain key, as the engine counts key ranges (with room for
-    a missing value); None when a domain column's range is unknown."""
-    bits = units.count.bit_length()
+def _range_bits(units: Units, by: Sequence[str]) -> int | None:
+    """Bits of the key range of a grouping by the ``by`` columns, as the engine counts
+    them (with room for a missing value); None when a range is unknown.
+
+    With no columns, the grouping is by the first-stage stratum as the units relation
+    holds it (the range of integer stratum labels).
+    """
+    if not by:
+        labels = units.stratum_labels
+        if not labels or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
+            return None
+        return (max(labels) - min(labels) + 1).bit_length()
+    bits = 0
     for column in by:
         if column not in units.integer_ranges:
             return None
