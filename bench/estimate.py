@@ -14,9 +14,9 @@ Amargah's times include building the design over the Parquet file; svy's include
 reading the Parquet file with Polars; R's exclude reading the CSV. Every peer first
 warms up on a tiny table, so one-off import costs are not timed. Each peer task has a
 time limit; a peer that fails or runs out of time is reported as such. Peak memory is
-the maximum resident set size of each peer's process. Before each peer task the data
-file is read through once, so that every peer finds it in the OS page cache whatever
-memory the previous one took.
+the high-water mark of each peer process's own resident memory (VmHWM). Before each
+peer task the data file is read through once, so that every peer finds it in the OS
+page cache whatever memory the previous one took.
 
 Usage: .venv/bin/python bench/estimate.py --rows 1000000 [10000000]
        [--svy-python /tmp/svyenv/bin/python] [--peers amargah,svy,r] [--timeout 300]
@@ -86,11 +86,23 @@ def generate(rows: int, out_dir: Path, *, with_csv: bool) -> Path:
     return path
 
 
+# Peak resident memory of this process: the kernel's high-water mark of its own memory
+# (VmHWM), which starts afresh at exec. getrusage's ru_maxrss does not: Linux carries the
+# parent's peak across fork and exec, so a bench that had just generated the data in
+# memory reported its own peak for every peer.
+PEAK = (
+    "def peak_mb():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        line = next(l for l in status if l.startswith('VmHWM'))\n"
+    "    return int(line.split()[1]) / 1024"
+)
+
 AMARGAH = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import pyarrow as pa
     from amargah.stats import Design
+    PEAK
     path, tasks = sys.argv[1], sys.argv[2].split(",")
     out = {}
     # warm-up on a tiny table: one-off import and initialisation costs are not timed
@@ -113,16 +125,17 @@ AMARGAH = textwrap.dedent(
     }
     for task in tasks:
         timed(task, runs[task])
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mb"] = peak_mb()
     print(json.dumps(out))
     """
-)
+).replace("PEAK", PEAK)
 
 SVY = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import polars as pl
     import svy
+    PEAK
     path, tasks = sys.argv[1], sys.argv[2].split(",")
     out = {}
     # warm-up on a tiny frame: one-off import and initialisation costs are not timed
@@ -153,10 +166,10 @@ SVY = textwrap.dedent(
             out[task] = time.perf_counter() - start
         except Exception as error:  # a peer's failure is a result, not a crash
             out[task] = "failed: " + type(error).__name__
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mb"] = peak_mb()
     print(json.dumps(out))
     """
-)
+).replace("PEAK", PEAK)
 
 R_SCRIPT = textwrap.dedent(
     """

@@ -182,27 +182,15 @@ def moment_pass(
     # table: a third cheaper for 4,000 PSUs by 50 or 500 domains. Where that table, or
     # another grouping of the query as large, would not fit the memory allowed, or
     # without domains (a small grouping), the join would only cost.
-    domain_bits = _range_bits(units, by) if split else None
-    dense = False
-    dense_bits = _dense_group_bits(len(names))
-    if domain_bits is not None:
-        unit_bits = units.count.bit_length()
-        stratum_bits = _range_bits(units, []) if strata else 0
-        groupings = [
-            (unit_bits + domain_bits, len(t_names)),
-            (
-                None if stratum_bits is None else stratum_bits + domain_bits,
-                1 + len(t_names) + len(p_names),
-            ),
-            (domain_bits, len(r_names) + len(c_names)),
-        ]
-        top = unit_bits + domain_bits
-        dense = all(
-            bits is None or bits > top or 2**bits * 16 * states <= _DENSE_TABLE_BYTES
-            for bits, states in groupings
+    unit_domain_bits = (
+        _unit_domain_bits(
+            units, by, strata=bool(strata), aggregates=(t_names, p_names, [*r_names, *c_names])
         )
-        if dense:
-            dense_bits = top
+        if split
+        else None
+    )
+    dense = unit_domain_bits is not None
+    dense_bits = unit_domain_bits if unit_domain_bits is not None else _dense_group_bits(len(names))
     # the outer level finds the stratum of each unit in the units relation
     stratum_looked_up = bool(strata) and (stratum_joined or dense)
 
@@ -387,6 +375,41 @@ def _dense_group_bits(aggregates: int) -> int:
     then take one.
     """
     return int(np.clip(np.log2(_DENSE_TABLE_BYTES / (16 * max(aggregates, 1))), 1, 20))
+
+
+def _unit_domain_bits(
+    units: Units,
+    by: Sequence[str],
+    *,
+    strata: bool,
+    aggregates: tuple[Sequence[str], Sequence[str], Sequence[str]],
+) -> int | None:
+    """Bits of the unit x domain key when its grouping can be directly indexed, else None.
+
+    ``aggregates`` are the names summed per unit x domain (PSU totals), per stratum x
+    domain (with their products) and per domain (row sums and counts). Every grouping of
+    the query whose key range is within the unit x domain one may get such a table, so
+    each must fit `_DENSE_TABLE_BYTES` by its own aggregates (16 bytes each at most).
+    """
+    domain_bits = _range_bits(units, by)
+    if domain_bits is None:
+        return None
+    totals, products, per_domain = aggregates
+    top = units.count.bit_length() + domain_bits
+    stratum_bits = _range_bits(units, []) if strata else 0
+    groupings = [
+        (top, len(totals)),
+        (
+            None if stratum_bits is None else stratum_bits + domain_bits,
+            1 + len(totals) + len(products),
+        ),
+        (domain_bits, len(per_domain)),
+    ]
+    fits = all(
+        bits is None or bits > top or 2**bits * 16 * states <= _DENSE_TABLE_BYTES
+        for bits, states in groupings
+    )
+    return top if fits else None
 
 
 def _range_bits(units: Units, by: Sequence[str]) -> int | None:
