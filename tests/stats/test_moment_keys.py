@@ -195,6 +195,20 @@ def test_dense_unit_index_from_parquet_agrees_with_the_general_path(
     _assert_same(fast, general)
 
 
+def test_no_dense_table_larger_than_the_data(tmp_path: Path) -> None:
+    # 30 PSUs by domain codes up to 2,000: 2**16 slots for 900 rows, so rows are hashed
+    table, options = LAYOUTS["int32 keys"](_sample(3))
+    spread = pa.array(np.asarray(table.column("d")) * 500, pa.int32())
+    table = table.set_column(table.schema.get_field_index("d"), "d", spread)
+    path = tmp_path / "sample.parquet"
+    pq.write_table(table, path)
+    engine = _RecordingEngine()
+    Design(path, weights="w", engine=engine, **options).mean("y", by="d")  # type: ignore[arg-type]
+    assert not [q for q in engine.queries if "AS amargah_k0" in q]
+    Design(path, weights="w", engine=engine, **options).mean("y", by="e")  # type: ignore[arg-type]
+    assert [q for q in engine.queries if "AS amargah_k0" in q]
+
+
 def test_dense_grouping_bits_follow_the_memory_budget() -> None:
     # 16 bytes per aggregate and slot, within 128 MiB: 15 aggregates give 2**19 slots
     assert moments._dense_group_bits(15) == 19

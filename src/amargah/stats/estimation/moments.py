@@ -184,7 +184,11 @@ def moment_pass(
     # without domains (a small grouping), the join would only cost.
     unit_domain_bits = (
         _unit_domain_bits(
-            units, by, strata=bool(strata), aggregates=(t_names, p_names, [*r_names, *c_names])
+            units,
+            by,
+            strata=bool(strata),
+            aggregates=(t_names, p_names, [*r_names, *c_names]),
+            rows=design.row_count,
         )
         if split
         else None
@@ -383,6 +387,7 @@ def _unit_domain_bits(
     *,
     strata: bool,
     aggregates: tuple[Sequence[str], Sequence[str], Sequence[str]],
+    rows: int,
 ) -> int | None:
     """Bits of the unit x domain key when its grouping can be directly indexed, else None.
 
@@ -390,12 +395,16 @@ def _unit_domain_bits(
     domain (with their products) and per domain (row sums and counts). Every grouping of
     the query whose key range is within the unit x domain one may get such a table, so
     each must fit `_DENSE_TABLE_BYTES` by its own aggregates (16 bytes each at most).
+    A table with more slots than the data has ``rows`` would cost more to clear than
+    hashing the rows.
     """
     domain_bits = _range_bits(units, by)
     if domain_bits is None:
         return None
     totals, products, per_domain = aggregates
     top = units.count.bit_length() + domain_bits
+    if 2**top > rows:
+        return None
     stratum_bits = _range_bits(units, []) if strata else 0
     groupings = [
         (top, len(totals)),
