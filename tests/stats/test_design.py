@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pyarrow.compute
 import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
+from sqlglot import exp
 
 from amargah.stats import Design, Estimates, SurveyInputError
+from amargah.stats.engine import DuckDBEngine
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -154,3 +157,46 @@ def test_results_convert_to_arrow_and_dicts() -> None:
     assert table.num_rows == len(estimates) == 4
     assert table.column("domain")[0].as_py() == [("stratum", "1")]
     assert estimates.to_dicts()[0]["domain"] == {"stratum": 1}
+
+
+def _relations(engine: DuckDBEngine) -> set[str]:
+    query = exp.select("name").from_(
+        exp.union(
+            exp.select(exp.column("table_name").as_("name")).from_("duckdb_tables()"),
+            exp.select(exp.column("view_name").as_("name"))
+            .from_("duckdb_views()")
+            .where("NOT internal"),
+            distinct=False,
+        ).subquery("r")
+    )
+    return {str(v) for v in engine.execute(query).column(0).to_pylist()}
+
+
+def test_a_designs_relations_are_dropped_once_no_design_uses_them(tmp_path: Path) -> None:
+    path = tmp_path / "sample.parquet"
+    pq.write_table(
+        pa.table({"psu": [1, 1, 2, 2, 3, 3], "w": [1.0] * 6, "y": [1.0, 2, 3, 4, 5, 6]}), path
+    )
+    engine = DuckDBEngine()
+    design = Design(path, ids="psu", weights="w", engine=engine)
+    weighted = design.trim_weights(upper=10.0)
+    relations = {design.source, design.units.relation}
+    assert relations <= _relations(engine)
+    del design
+    gc.collect()
+    # the trimmed design shares the data and the units: nothing is dropped yet
+    assert relations <= _relations(engine)
+    assert weighted.mean("y").rows[0].estimate == pytest.approx(3.5)
+    del weighted
+    gc.collect()
+    assert not relations & _relations(engine)
+
+
+def test_a_design_that_fails_leaves_no_relation(tmp_path: Path) -> None:
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"psu": [1, 2], "w": [1.0, -1.0], "y": [1.0, 2.0]}), path)
+    engine = DuckDBEngine()
+    before = _relations(engine)
+    with pytest.raises(SurveyInputError):
+        Design(path, ids="psu", weights="w", engine=engine)
+    assert _relations(engine) == before

@@ -11,6 +11,7 @@ formed by zeroing rows outside them, so PSU counts stay those of the whole sampl
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -238,8 +239,17 @@ class Design:
         schema = self._engine.schema(source)
         self._set("_schema", schema)
         self._set("_columns", frozenset(engine_names))
-        checks = self._validate_columns()
-        self._set("_units", self._build_units(checks, _column_facts(data)))
+        try:
+            checks = self._validate_columns()
+            units = self._build_units(checks, _column_facts(data))
+        except BaseException:
+            self._engine.unregister(source)
+            raise
+        self._set("_units", units)
+        # the data's relation and the units' live as long as the units: every design
+        # derived from this one (weighted, replicated) shares them
+        release = weakref.finalize(units, _release, self._engine, (source, units.relation))
+        release.atexit = False  # at exit the engine goes too
 
     # -- immutability ---------------------------------------------------------------
 
@@ -1473,6 +1483,11 @@ def _combine(parts: Sequence[IntArray]) -> IntArray:
     """Codes of the combinations of several code arrays (0..k-1)."""
     sizes = [int(p.max()) + 1 if len(p) else 1 for p in parts]
     return dense_combination(parts, sizes)[0]
+
+
+def _release(engine: Engine, names: Sequence[str]) -> None:
+    for name in names:
+        engine.release(name)
 
 
 def _column_facts(data: DataSource) -> ColumnFacts:

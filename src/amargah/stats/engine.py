@@ -77,6 +77,14 @@ class Engine(Protocol):
         """Forget a registered relation."""
         ...
 
+    def release(self, name: str) -> None:
+        """Forget a registered relation once nothing uses it any more.
+
+        Safe to call from a garbage collector's finalizer, at any moment and on any
+        thread: the engine forgets the relation at its next call.
+        """
+        ...
+
 
 class DuckDBEngine:
     """Embedded DuckDB: one in-memory connection per engine.
@@ -103,9 +111,14 @@ class DuckDBEngine:
         # connections are not safe for concurrent use from several threads
         self._lock = threading.Lock()
         self._tables: set[str] = set()  # relations held as temporary tables
+        self._views: set[str] = set()  # relations that are views over files
+        # relations released by finalizers, forgotten at the next call under the lock
+        # (a finalizer may run while this thread holds it)
+        self._released: list[str] = []
 
     def register_arrow(self, name: str, table: pa.Table, *, lookup: bool = False) -> None:
         with self._lock:
+            self._forget_released()
             if not lookup:
                 self._connection.register(name, table)
                 return
@@ -157,7 +170,9 @@ class DuckDBEngine:
             expression=source,
         )
         with self._lock:
+            self._forget_released()
             self._connection.execute(view.sql(dialect=self.dialect))
+            self._views.add(name)
 
     def schema(self, name: str) -> pa.Schema:
         query = exp.select(exp.Star()).from_(exp.to_table(name)).limit(0)
@@ -166,6 +181,7 @@ class DuckDBEngine:
     def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         sql = query.sql(dialect=self.dialect)
         with self._lock:
+            self._forget_released()
             if dense_group_bits is None:
                 return self._connection.sql(sql).to_arrow_table()
             self._connection.execute(f"SET perfect_ht_threshold = {int(dense_group_bits)}")
@@ -176,16 +192,24 @@ class DuckDBEngine:
 
     def unregister(self, name: str) -> None:
         with self._lock:
-            if name in self._tables:
-                self._tables.discard(name)
-                drop = exp.Drop(this=exp.to_table(name), kind="TABLE", exists=True)
+            self._forget(name)
+
+    def release(self, name: str) -> None:
+        self._released.append(name)  # atomic: no lock needed
+
+    def _forget_released(self) -> None:
+        while self._released:
+            self._forget(self._released.pop())
+
+    def _forget(self, name: str) -> None:
+        # the caller holds the lock; DuckDB's unregister ignores views and tables
+        for kind, names in (("TABLE", self._tables), ("VIEW", self._views)):
+            if name in names:
+                names.discard(name)
+                drop = exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True)
                 self._connection.execute(drop.sql(dialect=self.dialect))
                 return
-            try:
-                self._connection.unregister(name)
-            except duckdb.Error:
-                drop = exp.Drop(this=exp.to_table(name), kind="VIEW", exists=True)
-                self._connection.execute(drop.sql(dialect=self.dialect))
+        self._connection.unregister(name)
 
 
 _default_engine: DuckDBEngine | None = None

@@ -162,6 +162,8 @@ class SparkEngine:
     def __init__(self, session: SparkSession) -> None:
         _pyspark_sql()
         self._session = session
+        # relations released by finalizers, dropped at the next query
+        self._released: list[str] = []
 
     @property
     def session(self) -> SparkSession:
@@ -261,6 +263,8 @@ class SparkEngine:
 
     def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
         # Spark has no directly indexed grouping to allow: dense_group_bits is ignored
+        while self._released:
+            self.unregister(self._released.pop())
         table: pa.Table = self._session.sql(query.sql(dialect=self.dialect)).toArrow()
         return table
 
@@ -268,6 +272,9 @@ class SparkEngine:
         catalog = self._session.catalog
         for view in (name, f"{name}_rows"):
             catalog.dropTempView(view)
+
+    def release(self, name: str) -> None:
+        self._released.append(name)  # a finalizer must not call Spark: dropped later
 
 
 def _spark_compatible(table: pa.Table) -> pa.Table:
