@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from scipy.optimize import minimize
 from sqlglot import exp
 
 from amargah.stats.design import DataSource, domain_columns, register_data
@@ -115,6 +114,10 @@ def _row_probabilities(i: int, *, D: int, V: float, js: int) -> np.ndarray:
         return float(np.sum(q * np.log(q)))
 
     def solve(*, with_variance: bool) -> np.ndarray | None:
+        # scipy.optimize is imported when a table is first protected, not when a web
+        # process loads (a fifth of its start)
+        from scipy.optimize import minimize
+
         constraints = [
             {"type": "eq", "fun": lambda p: float(p.sum() - 1.0)},
             {"type": "eq", "fun": lambda p: float(p @ d)},

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import csr_array, lil_array
+
+if TYPE_CHECKING:
+    from scipy.optimize import LinearConstraint
 
 # Widths below this (relative to the table's largest value) count as a single point:
 # the LP solver's own tolerance is about 1e-9.
@@ -183,6 +185,10 @@ def intervals(table: LinearTable, suppressed: Iterable[int]) -> dict[int, tuple[
     The attacker's linear programmes: every published value and every relation is
     known, and no cell is negative. An upper bound of ``inf`` means unbounded.
     """
+    # scipy is imported when a table is first protected, not when a web process loads
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_array, lil_array
+
     hidden = sorted(set(suppressed))
     if not hidden:
         return {}
@@ -358,6 +364,9 @@ def secondary_suppression(
     set of int
         Indexes of every withheld cell (primary and secondary).
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array, lil_array
+
     primary_set = set(primary)
     n = len(table.cells)
     if not primary_set:
@@ -423,6 +432,8 @@ def controlled_rounding(table: LinearTable, *, base: int) -> np.ndarray:
     Always possible for two-way tables; `ValueError` when a larger table has no such
     rounding.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     if base < 1:
         raise ValueError("the rounding base must be a positive integer")
     floor = np.floor(table.values / base) * base
