@@ -46,6 +46,8 @@ _ONE = exp.Literal.number(1)
 _MAX_CANCELLATION = 1e7
 # memory one thread may give a directly indexed grouping table (bytes)
 _DENSE_TABLE_BYTES = 128 * 2**20
+# DuckDB's own bound on a directly indexed grouping (its perfect_ht_threshold)
+_ENGINE_DEFAULT_BITS = 12
 
 
 def applies(design: Design) -> bool:
@@ -194,7 +196,11 @@ def moment_pass(
         else None
     )
     dense = unit_domain_bits is not None
-    dense_bits = unit_domain_bits if unit_domain_bits is not None else _dense_group_bits(len(names))
+    dense_bits = (
+        unit_domain_bits
+        if unit_domain_bits is not None
+        else _dense_group_bits(len(names), design.row_count)
+    )
     # the outer level finds the stratum of each unit in the units relation
     stratum_looked_up = bool(strata) and (stratum_joined or dense)
 
@@ -369,16 +375,18 @@ def _unit_match(design: Design, columns: Sequence[str]) -> exp.Expr:
     )
 
 
-def _dense_group_bits(aggregates: int) -> int:
+def _dense_group_bits(aggregates: int, rows: int) -> int:
     """Largest key range (in bits) allowed a directly indexed grouping in a query.
 
     Such a table holds a slot for every possible key, so its size is ``2**bits`` times
     the aggregates' states (16 bytes each at most here) per thread; it is kept within
     `_DENSE_TABLE_BYTES` for a grouping of all ``aggregates`` (an upper bound on any
-    of the query's). Means of a few variables by 4,000 PSUs x 50 domains (18 bits)
-    then take one.
+    of the query's), and to no more slots than the data has ``rows`` (clearing a
+    larger table would cost more than hashing them). Never below DuckDB's own default
+    (`_ENGINE_DEFAULT_BITS`), which it applies whatever the aggregates.
     """
-    return int(np.clip(np.log2(_DENSE_TABLE_BYTES / (16 * max(aggregates, 1))), 1, 20))
+    budget = int(np.log2(_DENSE_TABLE_BYTES / (16 * max(aggregates, 1))))
+    return max(_ENGINE_DEFAULT_BITS, min(budget, 20, max(rows, 1).bit_length() - 1))
 
 
 def _unit_domain_bits(
