@@ -15,7 +15,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -61,10 +62,14 @@ class ArrowStreamable(Protocol):
 
 
 DataSource: TypeAlias = str | Path | pa.Table | ArrowStreamable
-# what a data source's metadata tells without reading values: columns with no missing
-# value, columns with only values above zero, and (lowest, highest) of integer columns
-ColumnFacts: TypeAlias = tuple[frozenset[str], frozenset[str], dict[str, tuple[int, int]]]
-_NO_FACTS: ColumnFacts = (frozenset(), frozenset(), {})
+
+
+class ColumnFacts(NamedTuple):
+    """What a data source's metadata tells without reading values (see `Units`)."""
+
+    complete: frozenset[str] = frozenset()
+    positive: frozenset[str] = frozenset()
+    integer_ranges: Mapping[str, tuple[int, int]] = MappingProxyType({})
 
 
 def is_numeric(data_type: pa.DataType) -> bool:
@@ -115,7 +120,9 @@ class Units:
     nest: bool = True
     complete: frozenset[str] = frozenset()
     positive: frozenset[str] = frozenset()
-    integer_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    integer_ranges: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def has_derived_weights(self) -> bool:
@@ -1063,7 +1070,7 @@ class Design:
     def _build_units(
         self,
         checks: Sequence[tuple[str, exp.Expr, str]],
-        facts: ColumnFacts = _NO_FACTS,
+        facts: ColumnFacts,
     ) -> Units:
         # the finest unit is the last-stage cluster; every row when ids is "1"
         key_columns = list(dict.fromkeys([*self._strata, *(self._ids or (ROW_COLUMN,))]))
@@ -1154,9 +1161,9 @@ class Design:
             count=count,
             stratum_labels=tuple(labels),
             nest=self._nest,
-            complete=facts[0],
-            positive=facts[1],
-            integer_ranges=facts[2],
+            complete=facts.complete,
+            positive=facts.positive,
+            integer_ranges=facts.integer_ranges,
         )
 
     def _check_rows(
@@ -1164,7 +1171,7 @@ class Design:
         checks: Sequence[tuple[str, exp.Expr, str]],
         units: pa.Table,
         key_columns: Sequence[str],
-        facts: ColumnFacts = _NO_FACTS,
+        facts: ColumnFacts,
     ) -> None:
         """Raise on the first check, in order, that some row fails.
 
@@ -1184,7 +1191,7 @@ class Design:
                 exp.LT(this=self.column(column), expression=zero),
                 exp.LTE(this=self.column(column), expression=zero.copy()),
             )
-            if (missing and column in facts[0]) or (negative and column in facts[1]):
+            if (missing and column in facts.complete) or (negative and column in facts.positive):
                 continue
             if column in key_columns and missing:
                 k = list(key_columns).index(column)
@@ -1532,7 +1539,7 @@ def _column_facts(data: DataSource) -> ColumnFacts:
                 for st in stats
             ):
                 ranges[name] = (min(st.min for st in stats), max(st.max for st in stats))
-    return frozenset(complete), frozenset(positive), ranges
+    return ColumnFacts(frozenset(complete), frozenset(positive), MappingProxyType(ranges))
 
 
 def _check_nested(

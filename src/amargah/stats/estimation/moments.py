@@ -44,8 +44,10 @@ _ONE = exp.Literal.number(1)
 # relative rounding error accepted in the difference of sums of squares; beyond, the
 # general path recomputes (golden agreement is 1e-6)
 _MAX_CANCELLATION = 1e7
-# memory one thread may give a directly indexed grouping table (bytes)
+# memory one thread may give a directly indexed grouping table (bytes), and the most an
+# aggregate's state takes in each of its slots (a SUM of doubles: value and flag)
 _DENSE_TABLE_BYTES = 128 * 2**20
+_STATE_BYTES = 16
 # DuckDB's own bound on a directly indexed grouping (its perfect_ht_threshold)
 _ENGINE_DEFAULT_BITS = 12
 
@@ -379,13 +381,13 @@ def _dense_group_bits(aggregates: int, rows: int) -> int:
     """Largest key range (in bits) allowed a directly indexed grouping in a query.
 
     Such a table holds a slot for every possible key, so its size is ``2**bits`` times
-    the aggregates' states (16 bytes each at most here) per thread; it is kept within
+    the aggregates' states (`_STATE_BYTES` each at most) per thread; it is kept within
     `_DENSE_TABLE_BYTES` for a grouping of all ``aggregates`` (an upper bound on any
     of the query's), and to no more slots than the data has ``rows`` (clearing a
     larger table would cost more than hashing them). Never below DuckDB's own default
     (`_ENGINE_DEFAULT_BITS`), which it applies whatever the aggregates.
     """
-    budget = int(np.log2(_DENSE_TABLE_BYTES / (16 * max(aggregates, 1))))
+    budget = int(np.log2(_DENSE_TABLE_BYTES / (_STATE_BYTES * max(aggregates, 1))))
     return max(_ENGINE_DEFAULT_BITS, min(budget, 20, max(rows, 1).bit_length() - 1))
 
 
@@ -402,18 +404,18 @@ def _unit_domain_bits(
     ``aggregates`` are the names summed per unit x domain (PSU totals), per stratum x
     domain (with their products) and per domain (row sums and counts). Every grouping of
     the query whose key range is within the unit x domain one may get such a table, so
-    each must fit `_DENSE_TABLE_BYTES` by its own aggregates (16 bytes each at most).
+    each must fit `_DENSE_TABLE_BYTES` by its own aggregates.
     A table with more slots than the data has ``rows`` would cost more to clear than
     hashing the rows.
     """
-    domain_bits = _range_bits(units, by)
+    domain_bits = _domain_bits(units, by)
     if domain_bits is None:
         return None
     totals, products, per_domain = aggregates
     top = units.count.bit_length() + domain_bits
     if 2**top > rows:
         return None
-    stratum_bits = _range_bits(units, []) if strata else 0
+    stratum_bits = _stratum_bits(units) if strata else 0
     groupings = [
         (top, len(totals)),
         (
@@ -423,31 +425,35 @@ def _unit_domain_bits(
         (domain_bits, len(per_domain)),
     ]
     fits = all(
-        bits is None or bits > top or 2**bits * 16 * states <= _DENSE_TABLE_BYTES
+        bits is None or bits > top or 2**bits * _STATE_BYTES * states <= _DENSE_TABLE_BYTES
         for bits, states in groupings
     )
     return top if fits else None
 
 
-def _range_bits(units: Units, by: Sequence[str]) -> int | None:
+def _domain_bits(units: Units, by: Sequence[str]) -> int | None:
     """Bits of the key range of a grouping by the ``by`` columns, as the engine counts
-    them (with room for a missing value); None when a range is unknown.
-
-    With no columns, the grouping is by the first-stage stratum as the units relation
-    holds it (the range of integer stratum labels).
-    """
-    if not by:
-        labels = units.stratum_labels
-        if not labels or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
-            return None
-        return (max(labels) - min(labels) + 1).bit_length()
+    them (with room for a missing value); None when a column's range is unknown."""
     bits = 0
     for column in by:
         if column not in units.integer_ranges:
             return None
         low, high = units.integer_ranges[column]
-        bits += (high - low + 1).bit_length()
+        bits += _bits(low, high)
     return bits
+
+
+def _stratum_bits(units: Units) -> int | None:
+    """Bits of the first-stage stratum's key range as the units relation holds it; None
+    unless the stratum labels are integers."""
+    labels = units.stratum_labels
+    if not labels or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
+        return None
+    return _bits(min(labels), max(labels))
+
+
+def _bits(low: int, high: int) -> int:
+    return (high - low + 1).bit_length()
 
 
 def _floats(column: pa.ChunkedArray) -> FloatArray:

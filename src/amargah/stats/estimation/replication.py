@@ -388,7 +388,9 @@ def cell_totals(
     neither domains nor a condition, has R's ``degf`` of the design itself, which a
     raking calibration leaves as it was.
     """
-    totals = _cell_totals(
+    # supplied replicate columns are summed in the pass; made ones come from PSU totals
+    pass_totals = _supplied_totals if scheme.columns else _cell_totals
+    totals = pass_totals(
         design,
         scheme,
         terms=terms,
@@ -421,19 +423,6 @@ def _cell_totals(
     thresholds: str | None,
     domain_df: bool,
 ) -> CellTotals:
-    if scheme.columns:
-        return _supplied_totals(
-            design,
-            scheme,
-            terms=terms,
-            by=by,
-            where=where,
-            variables=variables,
-            level_column=level_column,
-            na_rm=na_rm,
-            thresholds=thresholds,
-            domain_df=domain_df,
-        )
     ratio = scheme.poststratum_ratio
     lambdas = scheme.calibration_coefficients
     calibration = design.calibration
