@@ -192,6 +192,46 @@ def test_a_designs_relations_are_dropped_once_no_design_uses_them(tmp_path: Path
     assert not relations & _relations(engine)
 
 
+def test_weighting_steps_relations_are_dropped_with_the_last_design_using_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sample.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "psu": [1, 1, 2, 2, 3, 3, 4, 4],
+                "w": [1.0, 2, 1, 3, 2, 2, 1, 1],
+                "sex": ["f", "m", "f", "m", "f", "m", "m", "f"],
+                "age": ["a", "a", "b", "b", "a", "b", "a", "b"],
+                "y": [1.0, 2, 3, 4, 5, 6, 7, 8],
+            }
+        ),
+        path,
+    )
+    engine = DuckDBEngine()
+    design = Design(path, ids="psu", weights="w", engine=engine)
+    before = _relations(engine)
+    sexes = {"f": 40.0, "m": 60.0}
+    ages = {"a": 55.0, "b": 45.0}
+    post = design.poststratify("sex", sexes)
+    raked = post.rake([("sex", sexes), ("age", ages)])
+    trimmed = raked.trim_weights(upper=30.0)
+    replicated = design.replicate("jk1").poststratify("sex", sexes).rake([("age", ages)])
+    steps = _relations(engine) - before
+    assert len(steps) >= 4  # one relation per weighting step at least
+    estimate = replicated.mean("y").rows[0].estimate
+    del post, raked, trimmed
+    gc.collect()
+    # the replicate design still joins on its own steps' relations
+    assert replicated.mean("y").rows[0].estimate == pytest.approx(estimate)
+    assert steps & _relations(engine)
+    del replicated
+    gc.collect()
+    assert not steps & _relations(engine)
+    assert _relations(engine) == before  # the design itself keeps its own
+    assert design.total("y").rows[0].estimate == pytest.approx(57.0)
+
+
 def test_a_design_that_fails_leaves_no_relation(tmp_path: Path) -> None:
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"psu": [1, 2], "w": [1.0, -1.0], "y": [1.0, 2.0]}), path)

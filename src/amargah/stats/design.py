@@ -11,7 +11,6 @@ formed by zeroing rows outside them, so PSU counts stay those of the whole sampl
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +25,7 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
-from amargah.stats.engine import Engine, default_engine, fresh_name
+from amargah.stats.engine import Engine, default_engine, fresh_name, release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
 from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
@@ -255,8 +254,7 @@ class Design:
         self._set("_units", units)
         # the data's relation and the units' live as long as the units: every design
         # derived from this one (weighted, replicated) shares them
-        release = weakref.finalize(units, _release, self._engine, (source, units.relation))
-        release.atexit = False  # at exit the engine goes too
+        release_with(units, self._engine, (source, units.relation))
 
     # -- immutability ---------------------------------------------------------------
 
@@ -1490,11 +1488,6 @@ def _combine(parts: Sequence[IntArray]) -> IntArray:
     """Codes of the combinations of several code arrays (0..k-1)."""
     sizes = [int(p.max()) + 1 if len(p) else 1 for p in parts]
     return dense_combination(parts, sizes)[0]
-
-
-def _release(engine: Engine, names: Sequence[str]) -> None:
-    for name in names:
-        engine.release(name)
 
 
 def _column_facts(data: DataSource) -> ColumnFacts:

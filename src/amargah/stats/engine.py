@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -28,6 +30,22 @@ def fresh_name(prefix: str) -> str:
     """Return a relation name unique within this process (used for registered sources)."""
     with _counter_lock:
         return f"amargah_{prefix}_{next(_counter)}"
+
+
+def release_with(owner: object, engine: Engine, names: Sequence[str]) -> None:
+    """Release the relations ``names`` from ``engine`` once ``owner`` is garbage.
+
+    ``owner`` is the object whose life the relations share: every object that refers to
+    them by name must hold it. Nothing is released at interpreter exit (the engine goes
+    too).
+    """
+    release = weakref.finalize(owner, _release, engine, tuple(names))
+    release.atexit = False
+
+
+def _release(engine: Engine, names: Sequence[str]) -> None:
+    for name in names:
+        engine.release(name)
 
 
 class Engine(Protocol):

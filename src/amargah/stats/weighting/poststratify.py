@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
-from amargah.stats.engine import fresh_name
+from amargah.stats.engine import fresh_name, release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
@@ -257,6 +257,8 @@ def poststratify(
         stratum=stratum,
         weight=pair_weight,
     )
+    # the relation lives as long as the steps (of any design) that join on it
+    release_with(strata_info, design.engine, [relation])
     return with_step(design, WeightingStep(kind, groups=strata_info))
 
 

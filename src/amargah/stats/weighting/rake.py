@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from amargah.stats.engine import release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
@@ -210,4 +211,6 @@ def rake(
         populations=tuple(populations),
         sweeps=sweeps,
     )
+    # the relation lives as long as the steps (of any design) that join on it
+    release_with(join, design.engine, [relation])
     return with_step(design, WeightingStep("rake", groups=join, raking=raking))

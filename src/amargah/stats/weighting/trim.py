@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
-from amargah.stats.engine import fresh_name
+from amargah.stats.engine import fresh_name, release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.weighting.chain import WeightingStep, with_step
 from amargah.stats.weighting.poststratify import PostStrata
@@ -89,4 +89,6 @@ def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
         weight=np.zeros(0),
         centred=False,
     )
+    # the relation lives as long as the steps (of any design) that join on it
+    release_with(groups, design.engine, [relation])
     return with_step(design, WeightingStep("trim", groups=groups, keys=keys))
