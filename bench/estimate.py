@@ -10,6 +10,11 @@ timed part), then times, each peer in its own process, one after the other:
   d  JK1 replicate SEs (mean of 1 variable, unstratified design over the 4000 PSUs)
   e  a median with its SE
 
+Besides the peers, ``sql`` is the yardstick the issue names: a hand-written DuckDB
+query that makes only what a Taylor variance needs for (a), (b) and (c) (PSU totals,
+then per stratum their sums, squares and products), with no design checks, design
+effects or counts. Its time says how fast this machine is for such a pass.
+
 Amargah's times include building the design over the Parquet file; svy's include
 reading the Parquet file with Polars; R's exclude reading the CSV. Every peer first
 warms up on a tiny table, so one-off import costs are not timed. Each peer task has a
@@ -19,11 +24,11 @@ peer task the data file is read through once, so that every peer finds it in the
 page cache whatever memory the previous one took.
 
 Usage: .venv/bin/python bench/estimate.py --rows 1000000 [10000000]
-       [--svy-python /tmp/svyenv/bin/python] [--peers amargah,svy,r] [--timeout 300]
+       [--svy-python /tmp/svyenv/bin/python] [--peers amargah,sql,svy,r] [--timeout 300]
        [--tasks a,b,c,d,e]
 The full comparison, on a quiet machine:
        flock /tmp/amargah-bench.lock .venv/bin/python bench/estimate.py \
-           --rows 1000000 10000000 --peers amargah,svy,r
+           --rows 1000000 10000000 --peers amargah,sql,svy,r
 svy is installed only in a throwaway environment, never in the project:
        python3 -m venv /tmp/svyenv && /tmp/svyenv/bin/pip install svy
 R needs the Debian packages r-cran-survey and r-cran-data.table.
@@ -171,6 +176,45 @@ SVY = textwrap.dedent(
     """
 ).replace("PEAK", PEAK)
 
+# The yardstick the issue names: a hand-written DuckDB query that makes what a Taylor
+# variance needs (PSU totals, then per stratum their sums, squares and products with the
+# weight total) and nothing else: no design checks, no design effects, no counts per
+# domain. Its time on this machine says how fast the machine is for such a pass.
+SQL = textwrap.dedent(
+    """
+    import json, sys, time
+    import duckdb
+    PEAK
+    path, tasks = sys.argv[1], sys.argv[2].split(",")
+    out = {}
+    con = duckdb.connect()
+    con.sql("SELECT 1").fetchall()
+    def moments(variables, domain=None):
+        keys = ["stratum"] + ([domain] if domain else [])
+        sums = [f"sum(w * {v}) AS t{i}" for i, v in enumerate(variables)]
+        inner = ", ".join(["sum(w) AS tw", *sums])
+        outer = ["count(*) AS psus", "sum(tw)", "sum(tw * tw)"]
+        for i in range(len(variables)):
+            outer += [f"sum(t{i})", f"sum(t{i} * t{i})", f"sum(t{i} * tw)"]
+        return (f"SELECT {', '.join(keys)}, {', '.join(outer)} FROM (SELECT {', '.join(keys)}, "
+                f"psu, {inner} FROM read_parquet('{path}') GROUP BY ALL) GROUP BY ALL")
+    runs = {
+        "a": moments(["y1", "y2", "y3"]),
+        "b": moments(["y1", "y2"], "domain50"),
+        "c": moments(["y1", "y2"], "domain500"),
+    }
+    for task in tasks:
+        if task not in runs:
+            out[task] = "not a query"
+            continue
+        start = time.perf_counter()
+        con.sql(runs[task]).to_arrow_table()
+        out[task] = time.perf_counter() - start
+    out["peak_mb"] = peak_mb()
+    print(json.dumps(out))
+    """
+).replace("PEAK", PEAK)
+
 R_SCRIPT = textwrap.dedent(
     """
     suppressMessages({library(survey); library(data.table)})
@@ -234,7 +278,7 @@ def run_peer(command: list[str], timeout: float) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--peers", default="amargah,svy,r")
+    parser.add_argument("--peers", default="amargah,sql,svy,r")
     # svy lives in a throwaway environment outside the project, by design
     parser.add_argument("--svy-python", default="/tmp/svyenv/bin/python")  # noqa: S108
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per peer task")
@@ -252,6 +296,8 @@ def main() -> None:
             for task in tasks:  # one task per process: a failure or timeout stays local
                 if peer == "amargah":
                     command = [sys.executable, "-c", AMARGAH, str(path), task]
+                elif peer == "sql":
+                    command = [sys.executable, "-c", SQL, str(path), task]
                 elif peer == "svy":
                     if not Path(args.svy_python).exists():
                         results[peer][task] = {"error": "svy not installed"}
@@ -320,6 +366,10 @@ def report(
         c = _seconds(results["amargah"]["c"], "c")
     if b and c:
         print(f"\namargah (c)/(b): {c / b:.2f} (target <= 1.5)")
+    sql_b = _seconds(results.get("sql", {}).get("b", {}), "b")
+    if b and sql_b:
+        # the issue's reference machine did (b) by hand in about 0.2 s, and set 0.5 s
+        print(f"amargah (b) / hand-written query (b): {b / sql_b:.2f} (0.5 s / 0.2 s = 2.5)")
 
 
 if __name__ == "__main__":
