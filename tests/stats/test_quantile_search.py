@@ -128,3 +128,33 @@ def test_search_follows_rs_row_rule_below_the_first_value(
         y[:200] = 0.0
     data = data.set_column(3, "y", pa.array(y)).set_column(2, "w", pa.array(w))
     _compare(data, monkeypatch, qrule=qrule)
+
+
+def test_replicate_quantiles_search_every_interval_end_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _sample(3000, seed=11, ties=False)
+    rng = np.random.default_rng(3)
+    data = data.append_column("area", pa.array(rng.integers(0, 12, data.num_rows)))
+    replicated = Design(data, ids="psu", strata="stratum", weights="w").replicate("jkn")
+    eager = replicated.quantile("y", [0.25, 0.5], by="area")
+    monkeypatch.setattr(quantiles, "LARGE_ROWS", 10)
+    monkeypatch.setattr(quantiles, "_BUCKETS", 4)
+    monkeypatch.setattr(quantiles, "_FETCH_ROWS", 25)
+    engine = replicated.engine
+    queries = []
+    execute = type(engine).execute
+
+    def counted(self: object, query: object, **options: object) -> object:
+        queries.append(query)
+        return execute(self, query, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(engine), "execute", counted)
+    lazy = replicated.quantile("y", [0.25, 0.5], by="area")
+    assert len(lazy) == len(eager) == 24
+    for a, b in zip(eager, lazy, strict=True):
+        assert (a.domain, a.term) == (b.domain, b.term)
+        for field in ("estimate", "ci_lower", "ci_upper", "se"):
+            assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-12), field
+    # the 48 interval ends are narrowed in the same queries, not one search each
+    assert len(queries) < 24

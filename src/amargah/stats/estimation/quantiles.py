@@ -12,7 +12,8 @@ freedom of the domain, exactly as R's ``svyquantile`` (survey 4.x) reports it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -562,6 +563,154 @@ def domain_df(design: Design, agg: Aggregate, n_domains: int, cells_per_domain: 
     ).astype(float)
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """The first pass of a quantile estimate, ready for the second.
+
+    Attributes
+    ----------
+    distribution
+        The variable's weighted distribution in each domain.
+    by
+        The domain columns.
+    probabilities
+        The probabilities asked for, in order.
+    estimates
+        Shape (domains, probabilities): each domain's quantiles.
+    relation
+        Engine table of the quantiles (``amargah_g{i}``: the domain's level of each
+        ``by`` column, ``amargah_q{j}``: its quantile j), which the second pass joins
+        to the rows as ``t``.
+    terms
+        What the second pass sums per unit: ``w`` (the weight) and ``i{j}`` (the
+        weight of rows at or below quantile j).
+    """
+
+    distribution: Distribution | LazyDistribution
+    by: list[str]
+    probabilities: list[float]
+    estimates: FloatArray
+    relation: str
+    terms: dict[str, exp.Expr]
+
+    def order(self, domains: Sequence[dict[str, Any]]) -> list[int]:
+        """The distribution's index of each domain of a second pass (numbered its own way)."""
+        return [self.distribution.keys[tuple(d[c] for c in self.by)] for d in domains]
+
+
+@contextmanager
+def quantile_thresholds(
+    design: Design,
+    variable: str,
+    probabilities: Sequence[float],
+    *,
+    by: str | Sequence[str] | None,
+    where: Condition | None,
+    na_rm: bool,
+    level: float,
+    qrule: str,
+) -> Iterator[Thresholds]:
+    """Check a quantile request, find each domain's quantiles and register them.
+
+    The relation lives until the ``with`` block ends.
+    """
+    check_level(level)
+    if qrule not in QUANTILE_RULES:
+        raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
+    rule: Any = qrule
+    probs = [float(p) for p in probabilities]
+    if not probs or any(not 0 <= p <= 1 for p in probs):
+        raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probs}")
+    columns = by_columns(design, by)
+    design.require_numeric(variable)
+    dist = distribution(design, variable, by=columns, where=where, na_rm=na_rm)
+    n_domains = len(dist.domains)
+    dist.prepare([(d, p) for d in range(n_domains) for p in probs], rule)
+    estimates = np.array(
+        [[dist.quantile(d, p, rule) for p in probs] for d in range(n_domains)]
+    ).reshape(n_domains, len(probs))
+    table: dict[str, Any] = {
+        f"amargah_g{i}": [d[c] for d in dist.domains] for i, c in enumerate(columns)
+    }
+    for j in range(len(probs)):
+        table[f"amargah_q{j}"] = estimates[:, j]
+    relation = fresh_name("quantiles")
+    design.engine.register_arrow(relation, pa.table(table))
+    x = design.number(variable)
+    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
+    for j in range(len(probs)):
+        below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
+        terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(_ZERO.copy())
+    try:
+        yield Thresholds(dist, columns, probs, estimates, relation, terms)
+    finally:
+        design.engine.unregister(relation)
+
+
+def woodruff_rows(
+    thresholds: Thresholds,
+    variable: str,
+    *,
+    order: Sequence[int],
+    shares: FloatArray,
+    share_se: FloatArray,
+    dfs: FloatArray,
+    counts: Sequence[int],
+    level: float,
+    qrule: str,
+) -> list[Estimate]:
+    """Quantile rows with Woodruff intervals.
+
+    ``shares`` and ``share_se`` (shape (probabilities, cells)) are each cell's estimated
+    share at or below its quantile and that share's standard error; ``order`` maps a
+    cell to its domain in the distribution, ``dfs`` and ``counts`` are the cell's
+    degrees of freedom and rows. The share's interval (t on ``dfs``) is mapped back
+    through the distribution (every end found in one go), and the standard error is
+    the width over ``2 t``, as R's ``svyquantile`` reports it.
+    """
+    rule: Any = qrule
+    dist = thresholds.distribution
+    ts = [t_quantile(1 - (1 - level) / 2, float(df)) for df in dfs]
+    low = shares - np.asarray(ts) * share_se
+    high = shares + np.asarray(ts) * share_se
+    dist.prepare(
+        [
+            (order[cell], float(value))
+            for ends in (low, high)
+            for value, cell in zip(ends.ravel(), np.indices(ends.shape)[1].ravel(), strict=True)
+            if 0 <= value <= 1
+        ],
+        rule,
+    )
+    rows: list[Estimate] = []
+    for j, p in enumerate(thresholds.probabilities):
+        for cell in range(shares.shape[1]):
+            d, t = order[cell], ts[cell]
+            p_low, p_high = float(low[j, cell]), float(high[j, cell])
+            lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, rule)
+            upper = math.nan if math.isnan(p_high) or p_high > 1 else dist.quantile(d, p_high, rule)
+            value = float(thresholds.estimates[d, j])
+            se = (upper - lower) / (2 * t)
+            rows.append(
+                Estimate(
+                    statistic="quantile",
+                    variable=variable,
+                    term=level_label(p),
+                    domain=dist.domains[d] or None,
+                    estimate=value,
+                    se=se,
+                    ci_lower=lower,
+                    ci_upper=upper,
+                    cv=se / value if value != 0 else math.nan,
+                    deff=math.nan,
+                    df=float(dfs[cell]),
+                    n=int(counts[cell]),
+                    population=dist.total(d),
+                )
+            )
+    return rows
+
+
 def estimate_quantiles(
     design: Design,
     variable: str,
@@ -574,50 +723,19 @@ def estimate_quantiles(
     qrule: QuantileRule,
 ) -> Estimates:
     """Quantiles with Woodruff intervals by domain; see `Design.quantile`."""
-    check_level(level)
-    if qrule not in QUANTILE_RULES:
-        raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
-    probabilities = [float(p) for p in probabilities]
-    if not probabilities or any(not 0 <= p <= 1 for p in probabilities):
-        raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probabilities}")
-    columns = by_columns(design, by)
-    design.require_numeric(variable)
-    dist = distribution(design, variable, by=columns, where=where, na_rm=na_rm)
-    n_domains = len(dist.domains)
-    dist.prepare([(d, p) for d in range(n_domains) for p in probabilities], qrule)
-    estimates = np.array(
-        [[dist.quantile(d, p, qrule) for p in probabilities] for d in range(n_domains)]
-    ).reshape(n_domains, len(probabilities))
-    # second pass: share of each domain at or below its quantile, per unit
-    table: dict[str, Any] = {
-        f"amargah_g{i}": [d[c] for d in dist.domains] for i, c in enumerate(columns)
-    }
-    for j in range(len(probabilities)):
-        table[f"amargah_q{j}"] = estimates[:, j]
-    relation = fresh_name("quantiles")
-    design.engine.register_arrow(relation, pa.table(table) if table else pa.table({"x": [0]}))
-    x = design.number(variable)
-    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
-    for j in range(len(probabilities)):
-        below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
-        terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(_ZERO.copy())
-    try:
+    with quantile_thresholds(
+        design, variable, probabilities, by=by, where=where, na_rm=na_rm, level=level, qrule=qrule
+    ) as thresholds:
+        # second pass: share of each domain at or below its quantile, per unit
         agg = domain_pass(
             design,
-            terms=terms,
-            by=columns,
+            terms=thresholds.terms,
+            by=thresholds.by,
             where=where,
             variables=[variable],
             na_rm=na_rm,
-            thresholds=relation,
+            thresholds=thresholds.relation,
         )
-    finally:
-        design.engine.unregister(relation)
-    # the second pass numbers domains its own way; map them to the distribution's
-    order = [dist.keys[tuple(d[c] for c in columns)] for d in agg.domains]
-    dfs = domain_df(design, agg, len(agg.domains), 1)
-    rows: list[Estimate] = []
-    alpha = 1 - level
     share_rows = [
         linear_rows(
             design,
@@ -633,53 +751,19 @@ def estimate_quantiles(
             level=level,
             ps=adjust_pair(agg, f"i{j}", "w"),
         )
-        for j in range(len(probabilities))
+        for j in range(len(thresholds.probabilities))
     ]
-    # the interval's ends are quantiles too: found together, in one go
-    ts = [t_quantile(1 - alpha / 2, float(df)) for df in dfs]  # one per cell
-    ends: dict[tuple[int, int], tuple[float, float]] = {}
-    for j, shares in enumerate(share_rows):
-        for cell, share in enumerate(shares):
-            t = ts[cell]
-            ends[(j, cell)] = (share.estimate - t * share.se, share.estimate + t * share.se)
-    dist.prepare(
-        [
-            (order[cell], value)
-            for (_, cell), pair in ends.items()
-            for value in pair
-            if 0 <= value <= 1
-        ],
-        qrule,
+    rows = woodruff_rows(
+        thresholds,
+        variable,
+        order=thresholds.order(agg.domains),
+        shares=np.array([[share.estimate for share in shares] for shares in share_rows]),
+        share_se=np.array([[share.se for share in shares] for shares in share_rows]),
+        dfs=domain_df(design, agg, len(agg.domains), 1),
+        counts=[share.n for share in share_rows[0]],
+        level=level,
+        qrule=qrule,
     )
-    for j, p in enumerate(probabilities):
-        for cell, share in enumerate(share_rows[j]):
-            d = order[cell]
-            df = float(dfs[cell])
-            t = ts[cell]
-            p_low, p_high = ends[(j, cell)]
-            lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, qrule)
-            upper = (
-                math.nan if math.isnan(p_high) or p_high > 1 else dist.quantile(d, p_high, qrule)
-            )
-            value = float(estimates[d, j])
-            se = (upper - lower) / (2 * t)
-            rows.append(
-                Estimate(
-                    statistic="quantile",
-                    variable=variable,
-                    term=level_label(p),
-                    domain=dist.domains[d] or None,
-                    estimate=value,
-                    se=se,
-                    ci_lower=lower,
-                    ci_upper=upper,
-                    cv=se / value if value != 0 else math.nan,
-                    deff=math.nan,
-                    df=df,
-                    n=share.n,
-                    population=dist.total(d),
-                )
-            )
     return Estimates(tuple(rows))
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pyarrow as pa
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
@@ -1189,88 +1188,42 @@ def estimate_replicated_quantiles(
     freedom (R's ``degf`` of the domain's rows that are used) and is mapped back
     through the full-sample distribution, as R's ``svyquantile`` under ``svyby`` does.
     """
-    from amargah.stats.distributions import t_quantile
-    from amargah.stats.engine import fresh_name
-    from amargah.stats.estimation.quantiles import QUANTILE_RULES, distribution
+    from amargah.stats.estimation.quantiles import quantile_thresholds, woodruff_rows
 
-    check_level(level)
-    if qrule not in QUANTILE_RULES:
-        raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
-    rule: Any = qrule
-    probs = [float(p) for p in probabilities]
-    if not probs or any(not 0 <= p <= 1 for p in probs):
-        raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probs}")
-    domain_by = by_columns(design, by)
-    design.require_numeric(variable)
-    dist = distribution(design, variable, by=domain_by, where=where, na_rm=na_rm)
-    n_domains = len(dist.domains)
-    dist.prepare([(d, p) for d in range(n_domains) for p in probs], rule)
-    values = np.array(
-        [[dist.quantile(d, p, rule) for p in probs] for d in range(n_domains)]
-    ).reshape(n_domains, len(probs))
-    table: dict[str, Any] = {
-        f"amargah_g{i}": [d[c] for d in dist.domains] for i, c in enumerate(domain_by)
-    }
-    for j in range(len(probs)):
-        table[f"amargah_q{j}"] = values[:, j]
-    relation = fresh_name("quantiles")
-    design.engine.register_arrow(relation, pa.table(table))
-    x = design.number(variable)
-    terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
-    for j in range(len(probs)):
-        below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
-        terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(exp.Literal.number(0))
-    try:
+    with quantile_thresholds(
+        design, variable, probabilities, by=by, where=where, na_rm=na_rm, level=level, qrule=qrule
+    ) as thresholds:
         totals = cell_totals(
             design,
             scheme,
-            terms=terms,
-            by=domain_by,
+            terms=thresholds.terms,
+            by=thresholds.by,
             where=where,
             variables=[variable],
             level_column=None,
             na_rm=na_rm,
-            thresholds=relation,
+            thresholds=thresholds.relation,
             domain_df=True,
         )
-    finally:
-        design.engine.unregister(relation)
-    order = [dist.keys[tuple(d[c] for c in domain_by)] for d in totals.domains]
-    # R's svyquantile drops the rows it does not use and takes degf of what is left
-    dfs = totals.cell_df()
-    rows: list[Estimate] = []
-    for j, p in enumerate(probs):
+    shares, share_se = [], []
+    for j in range(len(thresholds.probabilities)):
         with np.errstate(invalid="ignore", divide="ignore"):
             share = totals.full[f"i{j}"] / totals.full["w"]
             thetas = totals.replicates[f"i{j}"] / totals.replicates["w"]
-        se_share = np.sqrt(replicate_variance(scheme, thetas, share))
-        for cell in range(share.shape[0]):
-            d = order[cell]
-            df = float(dfs[cell])
-            t = t_quantile(1 - (1 - level) / 2, df)
-            low_p = share[cell] - t * se_share[cell]
-            high_p = share[cell] + t * se_share[cell]
-            lower = math.nan if math.isnan(low_p) or low_p < 0 else dist.quantile(d, low_p, rule)
-            upper = math.nan if math.isnan(high_p) or high_p > 1 else dist.quantile(d, high_p, rule)
-            value = float(values[d, j])
-            se = (upper - lower) / (2 * t)
-            rows.append(
-                Estimate(
-                    statistic="quantile",
-                    variable=variable,
-                    term=level_label(p),
-                    domain=dist.domains[d] or None,
-                    estimate=value,
-                    se=se,
-                    ci_lower=lower,
-                    ci_upper=upper,
-                    cv=se / value if value != 0 else math.nan,
-                    deff=math.nan,
-                    df=df,
-                    n=int(totals.weighted_count[cell]),
-                    population=dist.total(d),
-                )
-            )
+        shares.append(share)
+        share_se.append(np.sqrt(replicate_variance(scheme, thetas, share)))
+    # R's svyquantile drops the rows it does not use and takes degf of what is left
+    rows = woodruff_rows(
+        thresholds,
+        variable,
+        order=thresholds.order(totals.domains),
+        shares=np.array(shares),
+        share_se=np.array(share_se),
+        dfs=np.asarray(totals.cell_df(), dtype=float),
+        counts=[int(n) for n in totals.weighted_count],
+        level=level,
+        qrule=qrule,
+    )
     return Estimates(tuple(rows))
 
 
