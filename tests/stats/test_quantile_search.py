@@ -7,6 +7,8 @@ threshold is lowered so that small data takes the large-data path.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -158,3 +160,43 @@ def test_replicate_quantiles_search_every_interval_end_together(
             assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-12), field
     # the 48 interval ends are narrowed in the same queries, not one search each
     assert len(queries) < 24
+
+
+def test_no_range_is_read_twice_for_a_quantile_and_its_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _sample(3000, seed=5, ties=False)
+    design = Design(data, ids="psu", strata="stratum", weights="w")
+    eager = design.quantile("y", [0.5, 0.9], by="region")
+    monkeypatch.setattr(quantiles, "LARGE_ROWS", 10)
+    monkeypatch.setattr(quantiles, "_BUCKETS", 4)
+    monkeypatch.setattr(quantiles, "_FETCH_ROWS", 25)
+    histogram, fetch = quantiles.LazyDistribution._histogram, quantiles.LazyDistribution._fetch
+    read: list[tuple[int, float, float]] = []
+    fetched: list[tuple[int, float, float]] = []
+    whole: set[tuple[int, float, float]] = set()
+
+    def histogram_once(
+        self: quantiles.LazyDistribution, windows: list[tuple[int, float, float]]
+    ) -> None:
+        whole.update((d, float(self.lows[d]), float(self.highs[d])) for d in range(3))
+        read.extend(windows)
+        histogram(self, windows)
+
+    def fetch_once(self: quantiles.LazyDistribution, searches: list[Any]) -> list[Any]:
+        fetched.extend(dict.fromkeys(s.window for s in searches if s.window not in self._fetched))
+        return fetch(self, searches)
+
+    monkeypatch.setattr(quantiles.LazyDistribution, "_histogram", histogram_once)
+    monkeypatch.setattr(quantiles.LazyDistribution, "_fetch", fetch_once)
+    lazy = Design(data, ids="psu", strata="stratum", weights="w").quantile(
+        "y", [0.5, 0.9], by="region"
+    )
+    for a, b in zip(eager, lazy, strict=True):
+        for field in ("estimate", "ci_lower", "ci_upper", "se"):
+            assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-12), field
+    # the interval's ends start from the histograms the estimates made: each domain's
+    # whole range is read once, not once per estimate and once per end
+    assert len(read) == len(set(read)) > 0
+    assert len(fetched) == len(set(fetched)) > 0
+    assert sorted(w for w in read if w in whole) == sorted(whole)

@@ -130,6 +130,13 @@ class _Search:
     following: float | None = None  # smallest value above ``high``, if known
     fetch: bool = False
 
+    @property
+    def window(self) -> _Window:
+        return (self.domain, self.low, self.high)
+
+
+_Window = tuple[int, float, float]  # a domain and a range of values in it, ends included
+
 
 class LazyDistribution:
     """Weighted distribution of a variable per domain, read only where it is needed.
@@ -162,6 +169,12 @@ class LazyDistribution:
         self.lows = lows
         self.highs = highs
         self._cache: dict[tuple[int, float, str], float] = {}
+        # histograms already made, by (domain, low, high): their buckets' weights, rows,
+        # lowest and highest values. The buckets of a range do not depend on the
+        # probability looked for, so the searches for an interval's ends start from
+        # the estimate's histograms instead of a pass over every row again.
+        self._histograms: dict[_Window, tuple[FloatArray, IntArray, FloatArray, FloatArray]] = {}
+        self._fetched: dict[_Window, tuple[FloatArray, FloatArray, IntArray]] = {}
 
     @classmethod
     def build(
@@ -262,14 +275,14 @@ class LazyDistribution:
         for (d, p), search, (x, w, n) in zip(wanted, searches, values, strict=True):
             self._cache[(d, p, rule)] = self._pick(search, p, x, w, n, rule)
 
-    def _requests(self, searches: list[_Search], which: Sequence[int]) -> str:
+    def _requests(self, windows: Sequence[_Window]) -> str:
         table: dict[str, Any] = {
-            f"amargah_g{j}": [self.domains[searches[i].domain][c] for i in which]
+            f"amargah_g{j}": [self.domains[domain][c] for domain, _, _ in windows]
             for j, c in enumerate(self.by)
         }
-        table["amargah_req"] = list(range(len(which)))
-        table["amargah_low"] = [searches[i].low for i in which]
-        table["amargah_high"] = [searches[i].high for i in which]
+        table["amargah_req"] = list(range(len(windows)))
+        table["amargah_low"] = [low for _, low, _ in windows]
+        table["amargah_high"] = [high for _, _, high in windows]
         relation = fresh_name("quantile_search")
         self.design.engine.register_arrow(relation, pa.table(table))
         return relation
@@ -291,6 +304,15 @@ class LazyDistribution:
         )
 
     def _narrow(self, searches: list[_Search], which: list[int]) -> None:
+        windows = list(dict.fromkeys(searches[i].window for i in which))
+        windows = [window for window in windows if window not in self._histograms]
+        if windows:
+            self._histogram(windows)
+        for i in which:
+            self._narrow_one(searches[i])
+
+    def _histogram(self, windows: list[_Window]) -> None:
+        """One pass: a histogram of the rows in each window, stored by window."""
         x = self.design.number(self.variable)
         low, high = exp.column("amargah_low", table="t"), exp.column("amargah_high", table="t")
         top = exp.Literal.number(_BUCKETS - 1)
@@ -310,7 +332,7 @@ class LazyDistribution:
             exp.Case().when(exp.GTE(this=x.copy(), expression=high.copy()), top).else_(position),
             exp.DataType.build("bigint"),
         )
-        relation = self._requests(searches, which)
+        relation = self._requests(windows)
         try:
             query = self._joined(
                 relation,
@@ -331,48 +353,57 @@ class LazyDistribution:
         n = np.asarray(result.column("n").to_numpy(), dtype=np.int64)
         lows = np.asarray(result.column("low").to_numpy(zero_copy_only=False), dtype=float)
         highs = np.asarray(result.column("high").to_numpy(zero_copy_only=False), dtype=float)
-        for r, i in enumerate(which):
-            search = searches[i]
+        for r, window in enumerate(windows):
             rows = np.flatnonzero(req == r)
-            cumulative = search.prefix + np.cumsum(w[rows])
-            reached = np.flatnonzero(cumulative >= search.target - _tie(self.totals[search.domain]))
-            # rounding can leave the last cumulative weight just below p * total at p=1
-            chosen = int(reached[0]) if reached.size else rows.shape[0] - 1
-            b = rows[chosen]
-            if chosen + 1 < rows.shape[0]:
-                search.following = float(lows[rows[chosen + 1]])
-            search.prefix += float(w[rows[:chosen]].sum())
-            search.before += int(n[rows[:chosen]].sum())
-            search.low, search.high = float(lows[b]), float(highs[b])
-            search.fetch = bool(n[b] <= _FETCH_ROWS or search.low == search.high)
+            self._histograms[window] = (w[rows], n[rows], lows[rows], highs[rows])
+
+    def _narrow_one(self, search: _Search) -> None:
+        """Narrow a search to the bucket of its range's histogram where it ends."""
+        w, n, lows, highs = self._histograms[search.window]
+        cumulative = search.prefix + np.cumsum(w)
+        reached = np.flatnonzero(cumulative >= search.target - _tie(self.totals[search.domain]))
+        # rounding can leave the last cumulative weight just below p * total at p=1
+        b = int(reached[0]) if reached.size else w.shape[0] - 1
+        if b + 1 < w.shape[0]:
+            search.following = float(lows[b + 1])
+        search.prefix += float(w[:b].sum())
+        search.before += int(n[:b].sum())
+        search.low, search.high = float(lows[b]), float(highs[b])
+        search.fetch = bool(n[b] <= _FETCH_ROWS or search.low == search.high)
 
     def _fetch(self, searches: list[_Search]) -> list[tuple[FloatArray, FloatArray, IntArray]]:
-        x = self.design.number(self.variable)
-        relation = self._requests(searches, range(len(searches)))
-        try:
-            query = self._joined(
-                relation,
-                exp.column("amargah_req", table="t").as_("req"),
-                x.copy().as_("x"),
-                self.design.weight_expression().as_("w"),
-            )
-            result = self.design.engine.execute(query)
-        finally:
-            self.design.engine.unregister(relation)
-        req = np.asarray(result.column("req").to_numpy(), dtype=np.int64)
-        xs = np.asarray(result.column("x").to_numpy(zero_copy_only=False), dtype=float)
-        ws = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
-        out = []
-        for r in range(len(searches)):
-            rows = np.flatnonzero(req == r)
-            order = np.argsort(xs[rows], kind="stable")
-            values, weights = xs[rows][order], ws[rows][order]
-            new = np.ones(values.shape[0], dtype=bool)
-            new[1:] = values[1:] != values[:-1]
-            starts = np.flatnonzero(new)
-            rows_per_value = np.diff(np.append(starts, values.shape[0]))
-            out.append((values[starts], np.add.reduceat(weights, starts), rows_per_value))
-        return out
+        """The distinct values in each search's window: values, weights and rows each."""
+        windows = [w for w in dict.fromkeys(s.window for s in searches) if w not in self._fetched]
+        if windows:
+            x = self.design.number(self.variable)
+            relation = self._requests(windows)
+            try:
+                query = self._joined(
+                    relation,
+                    exp.column("amargah_req", table="t").as_("req"),
+                    x.copy().as_("x"),
+                    self.design.weight_expression().as_("w"),
+                )
+                result = self.design.engine.execute(query)
+            finally:
+                self.design.engine.unregister(relation)
+            req = np.asarray(result.column("req").to_numpy(), dtype=np.int64)
+            xs = np.asarray(result.column("x").to_numpy(zero_copy_only=False), dtype=float)
+            ws = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
+            for r, window in enumerate(windows):
+                rows = np.flatnonzero(req == r)
+                order = np.argsort(xs[rows], kind="stable")
+                values, weights = xs[rows][order], ws[rows][order]
+                new = np.ones(values.shape[0], dtype=bool)
+                new[1:] = values[1:] != values[:-1]
+                starts = np.flatnonzero(new)
+                rows_per_value = np.diff(np.append(starts, values.shape[0]))
+                self._fetched[window] = (
+                    values[starts],
+                    np.add.reduceat(weights, starts),
+                    rows_per_value,
+                )
+        return [self._fetched[search.window] for search in searches]
 
     def _pick(
         self,
