@@ -284,7 +284,7 @@ class LazyDistribution:
         table["amargah_low"] = [low for _, low, _ in windows]
         table["amargah_high"] = [high for _, _, high in windows]
         relation = fresh_name("quantile_search")
-        self.design.engine.register_arrow(relation, pa.table(table))
+        self.design.engine.register_arrow(relation, pa.table(table), lookup=True)
         return relation
 
     def _joined(self, relation: str, *selections: exp.Expr) -> exp.Select:
@@ -666,7 +666,7 @@ def quantile_thresholds(
     for j in range(len(probs)):
         table[f"amargah_q{j}"] = estimates[:, j]
     relation = fresh_name("quantiles")
-    design.engine.register_arrow(relation, pa.table(table))
+    design.engine.register_arrow(relation, pa.table(table), lookup=True)
     x = design.number(variable)
     terms: dict[str, exp.Expr] = {"w": _ONE.copy()}
     for j in range(len(probs)):

@@ -135,7 +135,7 @@ class CellSums:
         table["amargah_ps"] = pa.array(np.arange(self.count, dtype=np.int64))
         table["amargah_g"] = pa.array(factor)
         relation = fresh_name(prefix)
-        design.engine.register_arrow(relation, pa.table(table))
+        design.engine.register_arrow(relation, pa.table(table), lookup=True)
         return relation
 
 

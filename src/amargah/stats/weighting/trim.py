@@ -76,7 +76,7 @@ def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
             "amargah_g": pa.array(factor),
         }
     )
-    design.engine.register_arrow(relation, table)
+    design.engine.register_arrow(relation, table, lookup=True)
     groups = PostStrata(
         columns=(column,),
         relation=relation,
