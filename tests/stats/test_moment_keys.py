@@ -14,6 +14,7 @@ from sqlglot import exp
 from amargah.stats import Design, SurveyInputError
 from amargah.stats.engine import DuckDBEngine
 from amargah.stats.estimation import moments
+from amargah.stats.unit_query import dense_group_bits
 
 STRATA, PSUS, ROWS = 6, 5, 900
 
@@ -212,13 +213,13 @@ def test_no_dense_table_larger_than_the_data(tmp_path: Path) -> None:
 def test_dense_grouping_bits_follow_the_memory_budget() -> None:
     # 16 bytes per aggregate and slot, within 128 MiB: 15 aggregates give 2**19 slots
     rows = 10**7
-    assert moments._dense_group_bits(15, rows) == 19
+    assert dense_group_bits(15, rows) == 19
     assert 2**19 * 16 * 15 <= 128 * 2**20 < 2**20 * 16 * 15
-    assert moments._dense_group_bits(1, rows) == 20  # never above a million slots
+    assert dense_group_bits(1, rows) == 20  # never above a million slots
     # no more slots than rows, and never below DuckDB's own default of 12 bits
-    assert moments._dense_group_bits(1, 100_000) == 16
-    assert moments._dense_group_bits(1, 900) == 12
-    assert moments._dense_group_bits(10**9, rows) == 12
+    assert dense_group_bits(1, 100_000) == 16
+    assert dense_group_bits(1, 900) == 12
+    assert dense_group_bits(10**9, rows) == 12
 
 
 def test_rows_of_zero_weight_are_counted_out_of_n(monkeypatch: pytest.MonkeyPatch) -> None:

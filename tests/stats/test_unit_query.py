@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from sqlglot import exp
 
 from amargah.stats import Design
 from amargah.stats.design import ROW_COLUMN
+from amargah.stats.engine import DuckDBEngine
 from amargah.stats.unit_query import per_unit
 
 
@@ -64,3 +70,74 @@ def test_renders_for_spark() -> None:
     sql = per_unit(design, inner, ["y"]).sql(dialect="spark")
     assert "GROUP BY `stratum`, `psu`" in sql
     assert "JOIN " + design.units.relation + " AS u ON a.k0 = u.k0 AND a.k1 = u.k1" in sql
+
+
+class _RecordingEngine(DuckDBEngine):
+    """DuckDB that keeps every query it runs and the key bits it was allowed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[tuple[str, int | None]] = []
+
+    def execute(self, query: exp.Expr, *, dense_group_bits: int | None = None) -> pa.Table:
+        self.queries.append((query.sql(dialect=self.dialect), dense_group_bits))
+        return super().execute(query, dense_group_bits=dense_group_bits)
+
+
+def _survey(nest: bool) -> pa.Table:
+    rng = np.random.default_rng(17)
+    rows = 1200
+    stratum = rng.integers(0, 6, rows)
+    psu = rng.integers(0, 8, rows) if nest else stratum * 10 + rng.integers(0, 8, rows)
+    return pa.table(
+        {
+            "stratum": pa.array(stratum, pa.int32()),
+            "psu": pa.array(psu, pa.int32()),
+            "region": pa.array(rng.integers(1, 5, rows), pa.int32()),
+            "sex": rng.choice(["f", "m"], rows),
+            "w": rng.uniform(1, 4, rows),
+            "y": rng.gamma(2.0, 3.0, rows),
+        }
+    )
+
+
+def _general_estimates(design: Design) -> list[dict[str, object]]:
+    sexes = {"f": 1900.0, "m": 2100.0}
+    rows = design.proportion("sex", by="region").to_dicts()
+    rows += design.quantile("y", [0.25, 0.5], by="region").to_dicts()
+    rows += design.poststratify("sex", sexes).mean("y", by="region").to_dicts()
+    rows += (
+        design.calibrate("~sex", {"(Intercept)": 4000.0, "sexm": 2100.0})
+        .total("y", by="region")
+        .to_dicts()
+    )
+    return rows
+
+
+@pytest.mark.parametrize("nest", [False, True])
+def test_rows_joined_to_their_unit_index_give_the_hashed_results(
+    nest: bool, tmp_path: Path
+) -> None:
+    # a Parquet file's statistics give the region codes' range: the general path's
+    # passes per unit and region then join rows to the unit's index and group by it
+    table = _survey(nest)
+    path = tmp_path / "survey.parquet"
+    pq.write_table(table, path)
+    options = {"ids": "psu", "strata": "stratum", "weights": "w", "nest": nest}
+    engine = _RecordingEngine()
+    dense = _general_estimates(Design(path, engine=engine, **options))  # type: ignore[arg-type]
+    joined = [(sql, bits) for sql, bits in engine.queries if "AS amargah_k0" in sql]
+    assert len(joined) >= 3 and all(bits is not None for _, bits in joined)
+    # without nest the PSU number alone finds the unit
+    assert all(("AS amargah_k1" in sql) == nest for sql, _ in joined)
+    hashed = _general_estimates(Design(table, **options))  # type: ignore[arg-type]
+    assert len(dense) == len(hashed) > 0
+    for a, b in zip(dense, hashed, strict=True):
+        assert (a["statistic"], a["term"], a["domain"], a["n"]) == (
+            b["statistic"],
+            b["term"],
+            b["domain"],
+            b["n"],
+        )
+        for field in ("estimate", "se", "df", "population"):
+            assert a[field] == pytest.approx(b[field], rel=1e-9, abs=1e-12), (field, a, b)

@@ -35,7 +35,15 @@ from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import CENSUS_TOLERANCE, FloatArray, IntArray, LonelyPSU
 from amargah.stats.expressions import Condition
-from amargah.stats.unit_query import UNIT_COLUMN
+from amargah.stats.unit_query import (
+    DENSE_TABLE_BYTES,
+    STATE_BYTES,
+    UNIT_COLUMN,
+    dense_group_bits,
+    key_bits,
+    unit_lookup,
+    unit_match,
+)
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design, Units
@@ -44,12 +52,6 @@ _ONE = exp.Literal.number(1)
 # relative rounding error accepted in the difference of sums of squares; beyond, the
 # general path recomputes (golden agreement is 1e-6)
 _MAX_CANCELLATION = 1e7
-# memory one thread may give a directly indexed grouping table (bytes), and the most an
-# aggregate's state takes in each of its slots (a SUM of doubles: value and flag)
-_DENSE_TABLE_BYTES = 128 * 2**20
-_STATE_BYTES = 16
-# DuckDB's own bound on a directly indexed grouping (its perfect_ht_threshold)
-_ENGINE_DEFAULT_BITS = 12
 
 
 def applies(design: Design) -> bool:
@@ -201,7 +203,7 @@ def moment_pass(
     dense_bits = (
         unit_domain_bits
         if unit_domain_bits is not None
-        else _dense_group_bits(len(names), design.row_count)
+        else dense_group_bits(len(names), design.row_count)
     )
     # the outer level finds the stratum of each unit in the units relation
     stratum_looked_up = bool(strata) and (stratum_joined or dense)
@@ -244,7 +246,7 @@ def moment_pass(
         grouping = [*inner_keys.values(), *unit_keys.values()]
         if dense:
             source = source.join(
-                _unit_lookup(design, unit_columns), on=_unit_match(design, unit_columns)
+                unit_lookup(design, unit_columns), on=unit_match(design, unit_columns)
             )
             grouping.append(unit)
         inner = filtered(source).group_by(*(e.copy() for e in grouping))
@@ -358,39 +360,6 @@ def moment_pass(
     )
 
 
-def _unit_lookup(design: Design, columns: Sequence[str]) -> exp.Subquery:
-    """The units relation as ``v``: key columns renamed (so that none can clash with a
-    data column) ``amargah_k0, ...`` for ``columns``, and the unit index."""
-    keys = design.units.key_columns
-    renamed = [exp.column(f"k{keys.index(c)}").as_(f"amargah_k{i}") for i, c in enumerate(columns)]
-    relation = exp.to_table(design.units.relation)
-    return exp.select(*renamed, exp.column(UNIT_COLUMN)).from_(relation).subquery("v")
-
-
-def _unit_match(design: Design, columns: Sequence[str]) -> exp.Expr:
-    """Join condition of a data row to its unit in `_unit_lookup`."""
-    return exp.and_(
-        *(
-            exp.EQ(this=design.column(c), expression=exp.column(f"amargah_k{i}", table="v"))
-            for i, c in enumerate(columns)
-        )
-    )
-
-
-def _dense_group_bits(aggregates: int, rows: int) -> int:
-    """Largest key range (in bits) allowed a directly indexed grouping in a query.
-
-    Such a table holds a slot for every possible key, so its size is ``2**bits`` times
-    the aggregates' states (`_STATE_BYTES` each at most) per thread; it is kept within
-    `_DENSE_TABLE_BYTES` for a grouping of all ``aggregates`` (an upper bound on any
-    of the query's), and to no more slots than the data has ``rows`` (clearing a
-    larger table would cost more than hashing them). Never below DuckDB's own default
-    (`_ENGINE_DEFAULT_BITS`), which it applies whatever the aggregates.
-    """
-    budget = int(np.log2(_DENSE_TABLE_BYTES / (_STATE_BYTES * max(aggregates, 1))))
-    return max(_ENGINE_DEFAULT_BITS, min(budget, 20, max(rows, 1).bit_length() - 1))
-
-
 def _unit_domain_bits(
     units: Units,
     by: Sequence[str],
@@ -404,7 +373,7 @@ def _unit_domain_bits(
     ``aggregates`` are the names summed per unit x domain (PSU totals), per stratum x
     domain (with their products) and per domain (row sums and counts). Every grouping of
     the query whose key range is within the unit x domain one may get such a table, so
-    each must fit `_DENSE_TABLE_BYTES` by its own aggregates.
+    each must fit `DENSE_TABLE_BYTES` by its own aggregates.
     A table with more slots than the data has ``rows`` would cost more to clear than
     hashing the rows.
     """
@@ -425,7 +394,7 @@ def _unit_domain_bits(
         (domain_bits, len(per_domain)),
     ]
     fits = all(
-        bits is None or bits > top or 2**bits * _STATE_BYTES * states <= _DENSE_TABLE_BYTES
+        bits is None or bits > top or 2**bits * STATE_BYTES * states <= DENSE_TABLE_BYTES
         for bits, states in groupings
     )
     return top if fits else None
@@ -439,7 +408,7 @@ def _domain_bits(units: Units, by: Sequence[str]) -> int | None:
         if column not in units.integer_ranges:
             return None
         low, high = units.integer_ranges[column]
-        bits += _bits(low, high)
+        bits += key_bits(low, high)
     return bits
 
 
@@ -449,11 +418,7 @@ def _stratum_bits(units: Units) -> int | None:
     labels = units.stratum_labels
     if not labels or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
         return None
-    return _bits(min(labels), max(labels))
-
-
-def _bits(low: int, high: int) -> int:
-    return (high - low + 1).bit_length()
+    return key_bits(min(labels), max(labels))
 
 
 def _floats(column: pa.ChunkedArray) -> FloatArray:

@@ -30,7 +30,7 @@ from amargah.stats.estimation.variance import (
 )
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import aggregate_per_unit
 from amargah.stats.weighting.chain import key_expressions
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def domain_pass(
         columns += extra_terms
     columns += ["amargah_n", "amargah_nobs"]
     columns += [f"amargah_na{i}" for i in range(len(missing_checks))]
-    result = design.aggregate(per_unit(design, inner, columns))
+    result = aggregate_per_unit(design, inner, columns)
     for i, column in enumerate(missing_checks):
         if pc.sum(result.column(f"amargah_na{i}")).as_py():
             condition: exp.Expr = design.column(column).is_(exp.Null())

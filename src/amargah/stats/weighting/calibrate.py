@@ -27,7 +27,7 @@ from sqlglot import exp
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, UnitCells
 from amargah.stats.expressions import parse_terms
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import aggregate_per_unit
 from amargah.stats.weighting.chain import WeightingStep, with_step
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _moments(
             cross = exp.Mul(this=product.copy(), expression=columns[b].copy())
             selections.append(exp.func("sum", cross).as_(f"c{a}_{b}"))
     names = [f"m{a}" for a in range(p)] + [f"c{a}_{b}" for a in range(p) for b in range(a, p)]
-    result = design.engine.execute(per_unit(design, design.select_from(*selections), names))
+    result = aggregate_per_unit(design, design.select_from(*selections), names)
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
     factor = units.weight_factor[unit]
     first = np.zeros((units.count, p))

@@ -42,7 +42,7 @@ from sqlglot import exp
 from amargah.stats.coding import dense_combination, sorted_codes
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import aggregate_per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -340,7 +340,7 @@ def build_chain(design: Design) -> Chain:
         exp.func("sum", sampling).as_("w"),
         rows.as_("n"),
     ).group_by(*(c.copy() for c in chain_keys))
-    result = design.engine.execute(per_unit(design, inner, [*names, "w", "n"]))
+    result = aggregate_per_unit(design, inner, [*names, "w", "n"])
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
     key_values: list[pa.Array] = []
     codes: list[IntArray] = []

@@ -23,7 +23,7 @@ from amargah.stats.engine import fresh_name, release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import aggregate_per_unit
 from amargah.stats.weighting.chain import StepKind, WeightingStep, with_step
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def cell_sums(design: Design, columns: Sequence[str], *, missing: str) -> CellSu
         exp.func("sum", design.weight_expression()).as_("w"),
         exp.func("count", exp.Star()).as_("n"),
     ).group_by(*(g.copy() for g in groups))
-    result = design.engine.execute(per_unit(design, inner, [*names, "w", "n"]))
+    result = aggregate_per_unit(design, inner, [*names, "w", "n"])
     for name, column in zip(names, columns, strict=True):
         if result.column(name).null_count:
             raise SurveyInputError(
