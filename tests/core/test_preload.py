@@ -18,6 +18,14 @@ from django.utils import translation
 
 from amargah.core.preload import warm
 
+# Modules a desk submission imports on first use, loaded by the application's load.
+DEFERRED = (
+    "amargah.desk.tasks",
+    "amargah.status.context_processors",
+    "django.contrib.messages.storage.fallback",
+    "django.contrib.sessions.serializers",
+)
+
 
 def test_warm_compiles_the_site_templates_and_every_languages_url_maps() -> None:
     names = warm()  # without the django_db mark: any query would fail the test
@@ -36,14 +44,18 @@ def test_warm_compiles_the_site_templates_and_every_languages_url_maps() -> None
 def test_loading_the_wsgi_application_leaves_the_collector_on_with_the_load_frozen(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "AMARGAH_DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "AMARGAH_DATA_DIR": str(tmp_path), "DEFERRED": " ".join(DEFERRED)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import gc, json; import amargah.config.wsgi; "
-            "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))",
+            "import gc, json, os, sys; import amargah.config.wsgi; "
+            "from django.contrib.auth.models import User; "
+            "wanted = os.environ['DEFERRED'].split(); "
+            "print(json.dumps([gc.isenabled(), gc.get_freeze_count(), "
+            "sorted(name for name in sys.modules if name in wanted), "
+            "'_relation_tree' in User._meta.__dict__]))",
         ],
         env=env,
         capture_output=True,
@@ -51,9 +63,12 @@ def test_loading_the_wsgi_application_leaves_the_collector_on_with_the_load_froz
         timeout=120,
         check=True,
     )
-    enabled, frozen = json.loads(result.stdout.strip().splitlines()[-1])
+    enabled, frozen, imported, related = json.loads(result.stdout.strip().splitlines()[-1])
     assert enabled
     assert frozen > 10_000
+    # What the first submission imported and worked out in each worker is loaded already.
+    assert imported == sorted(DEFERRED)
+    assert related
 
 
 @pytest.fixture(autouse=True)

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core import signing
 from django.test import Client
 
-from amargah.desk import tracking
+from amargah.desk import services, tracking
 from amargah.desk.choices import NotificationChannel, NotificationStatus, TicketKind
 from amargah.desk.forms import FORM_SALT
 from amargah.desk.models import Event, Notification, Ticket
 from amargah.desk.notifications import LocmemSmsBackend
+from amargah.desk.services import Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -297,12 +298,17 @@ def test_resending_one_form_does_not_use_up_the_mobile_limit(client: Client, fil
     assert len(codes) == 1 and Ticket.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "backend",
+    # The library's, and the subclass the settings name (its rows written by one INSERT).
+    ["django_tasks_db.DatabaseBackend", "amargah.core.tasks.DatabaseBackend"],
+)
 def test_with_the_database_queue_tasks_commit_with_the_ticket(
-    client: Client, fill: Any, settings: Any
+    client: Client, fill: Any, settings: Any, backend: str
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": backend}}
     data = {**fill(client, "/desk/complaint/"), **VALID_COMPLAINT}
     code = tracking_code_in(client.post("/desk/complaint/", data).content.decode())
     ticket = Ticket.objects.get(tracking_code=code)
@@ -331,3 +337,24 @@ def test_an_edited_policy_applies_to_the_next_submission(submit_complaint: Any) 
     after = Ticket.objects.get(tracking_code=submit_complaint())
     assert before.due_first_response - before.received_at == dt.timedelta(hours=24)
     assert after.due_first_response - after.received_at == dt.timedelta(hours=1)
+
+
+def test_a_form_sent_again_on_one_connection_gets_its_ticket_back() -> None:
+    # The second sending's INSERT (a prepared statement on PostgreSQL) fails on the form's
+    # token: the first ticket comes back, the connection stays usable, nothing is doubled.
+    submission = Submission(
+        kind=TicketKind.COMPLAINT,
+        requester_kind="citizen",
+        full_name="آزمون",
+        mobile="09121234567",
+        subject="دوباره",
+        body="یک فرم، دو بار فرستاده شد.",
+    )
+    first, created = services.ticket_submit(form_token="one-form", submission=submission)
+    again, created_again = services.ticket_submit(form_token="one-form", submission=submission)
+    other, _created = services.ticket_submit(form_token="another-form", submission=submission)
+    assert created and not created_again
+    assert again.pk == first.pk and again.tracking_code == first.tracking_code
+    assert other.pk != first.pk
+    assert Event.objects.filter(ticket=first).count() == 1
+    assert Notification.objects.filter(ticket=first).count() == 1

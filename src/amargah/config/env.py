@@ -67,6 +67,9 @@ def database(default_sqlite: Path) -> dict[str, Any]:
             "set DATABASE_URL to sqlite:///PATH or postgres://USER@HOST:PORT/NAME"
         )
     config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, whose health check reads the socket before it sends SELECT 1.
+        config["ENGINE"] = "amargah.core.postgresql"
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server and the task worker write the same file without
         # "database is locked"; a busy timeout makes them wait instead of failing.

@@ -11,11 +11,39 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db import backend as tasks_db
+from django_tasks_db.compat import normalize_json
+
+from amargah.core.db import insert
+
+
+class DatabaseBackend(tasks_db.DatabaseBackend):
+    """django-tasks-db's queue, whose ``enqueue`` writes its row with ``amargah.core.db.insert``.
+
+    The same row and the same signals as the library's ``DBTaskResult.objects.create``.
+    A desk submission queues one task: its row was about a fifth of the submission's ORM
+    work (bench/desk_load.py).
+    """
+
+    def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> Any:
+        from django_tasks_db.models import DBTaskResult
+
+        row: DBTaskResult[Any, Any] = DBTaskResult(
+            id=self._get_id(),
+            backend_name=self.alias,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            priority=task.priority,
+            run_after=task.run_after,
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        )
+        insert(row)
+        return row
 
 
 def in_database(some_task: Any) -> bool:
     """Whether the task queue lives in the application's database (django-tasks-db)."""
-    return type(some_task.get_backend()).__module__.startswith("django_tasks_db")
+    return isinstance(some_task.get_backend(), tasks_db.DatabaseBackend)
 
 
 def enqueue_with_transaction(some_task: Any, *args: int, when: dt.datetime | None = None) -> bool:

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from amargah.core.dates import format_date, format_datetime
-from amargah.core.db import prepared_statements
+from amargah.core.db import insert, prepared_statements
 from amargah.core.tasks import enqueue_with_transaction
 from amargah.desk import selectors, texts, tracking
 from amargah.desk.choices import (
@@ -143,8 +143,8 @@ def _event(
     ticket: Ticket, action: EventAction, actor: Actor | None = None, old: str = "", new: str = ""
 ) -> None:
     user = actor if isinstance(actor, User) else None
-    Event.objects.create(
-        ticket=ticket, actor=user, action=action, old_value=old[:100], new_value=new[:100]
+    insert(
+        Event(ticket=ticket, actor=user, action=action, old_value=old[:100], new_value=new[:100])
     )
 
 
@@ -169,9 +169,10 @@ def notification_queue(
     ``send=False`` leaves queueing the send to the caller (a new ticket's acknowledgements
     travel with its first deadline check in one task: see ``ticket_registered``).
     """
-    notification = Notification.objects.create(
+    notification = Notification(
         ticket=ticket, channel=channel, recipient=recipient, subject=subject, body=body
     )
+    insert(notification)
     if send:
         from amargah.desk import tasks  # the tasks module imports this one
 
@@ -316,7 +317,7 @@ def ticket_submit(
         try:
             # The desk's busiest write: its four INSERTs are prepared once per connection.
             with prepared_statements(), transaction.atomic():
-                ticket = Ticket.objects.create(
+                ticket = Ticket(
                     tracking_code=tracking.new_code(),
                     form_token=form_token,
                     channel=channel,
@@ -328,6 +329,7 @@ def ticket_submit(
                     entered_by=entered_by,
                     **submission.__dict__,
                 )
+                insert(ticket)
                 _event(ticket, EventAction.CREATED, entered_by, new=str(channel))
                 sms = texts.sms_registered(
                     code=ticket.tracking_code,

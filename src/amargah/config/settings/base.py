@@ -88,7 +88,9 @@ DATABASES = {"default": env.database(DATA_DIR / "amargah.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache(DATA_DIR)}
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# django-tasks-db's queue in the application's database, its rows written by one plain
+# INSERT each (amargah.core.tasks.DatabaseBackend).
+TASKS = {"default": {"BACKEND": "amargah.core.tasks.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
