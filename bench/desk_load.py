@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import re
@@ -503,6 +504,21 @@ def main() -> int:
                 f" {statistics.median(steady) * 1000:.1f} ms,"
                 f" p99 {statistics.quantiles(steady, n=100)[98] * 1000:.1f} ms"
             )
+        # where the slow answers are: how many took over 200 ms, by time since the restart
+        edges = (0.0, 0.5, 1.0, 2.0, 5.0, SETTLE_SECONDS)
+        slow = [
+            moment - results.back_at
+            for latency, moment in zip(results.latencies, results.acknowledged_at, strict=True)
+            if latency > 0.2
+        ]
+        spans = [
+            f"{low:g}-{high:g} s: {sum(1 for t in slow if low <= t < high)}"
+            for low, high in itertools.pairwise(edges)
+        ]
+        print(
+            f"answers over 200 ms: {len(slow)} ({sum(1 for t in slow if t < 0)} before the"
+            f" kill; after the restart {', '.join(spans)})"
+        )
     served = sum(1 for moment in results.acknowledged_at if moment >= results.server_since)
     if served:
         print(
