@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 if TYPE_CHECKING:
-    from amargah.stats.design import Design
+    from amargah.stats.design import Design, Units
 
 UNIT_COLUMN = "amargah_unit"  # the units relation's column of unit indexes
 
@@ -135,7 +135,20 @@ def dense_group_bits(aggregates: int, rows: int) -> int:
 
 
 def key_bits(low: int, high: int) -> int:
+    """Bits of an integer key from ``low`` to ``high`` as the engine counts them (with
+    room for a missing value)."""
     return (high - low + 1).bit_length()
+
+
+def code_bits(units: Units, columns: Sequence[str]) -> int | None:
+    """Bits of the key range of a grouping by integer code ``columns``; None when the
+    data's metadata does not give a column's range."""
+    bits = 0
+    for column in columns:
+        if column not in units.integer_ranges:
+            return None
+        bits += key_bits(*units.integer_ranges[column])
+    return bits
 
 
 def aggregate_per_unit(design: Design, query: exp.Select, columns: Sequence[str]) -> pa.Table:
@@ -158,12 +171,13 @@ def unit_group_bits(design: Design, query: exp.Select) -> int | None:
     """
     units = design.units
     group = query.args.get("group")
-    bits = units.count.bit_length()
+    by: list[str] = []
     for expression in group.expressions if group is not None else []:
         column = next((c for c in units.integer_ranges if design.column(c) == expression), None)
         if column is None:
-            return None
-        bits += key_bits(*units.integer_ranges[column])
+            return None  # not a data column whose range is known
+        by.append(column)
+    bits = units.count.bit_length() + (code_bits(units, by) or 0)
     allowed = dense_group_bits(len(query.expressions) + 1, design.row_count)
     # never below the engine's own bound, which other groupings may rely on
     return max(bits, _ENGINE_DEFAULT_BITS) if bits <= allowed else None

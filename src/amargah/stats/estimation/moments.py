@@ -39,7 +39,9 @@ from amargah.stats.unit_query import (
     DENSE_TABLE_BYTES,
     STATE_BYTES,
     UNIT_COLUMN,
+    code_bits,
     dense_group_bits,
+    identifying_columns,
     key_bits,
     unit_lookup,
     unit_match,
@@ -148,8 +150,8 @@ def moment_pass(
     # PSU numbers unique across strata identify the PSU alone: the large grouping
     # leaves the stratum out (one key fewer to hash per row), and the small outer
     # level finds it in the units
-    stratum_joined = psu_level and bool(strata) and not units.nest
-    unit_columns = [c for c in units.key_columns if not (stratum_joined and c == strata[0])]
+    unit_columns = identifying_columns(design)
+    stratum_joined = psu_level and bool(strata) and strata[0] not in unit_columns
 
     def weighted(term: exp.Expr) -> exp.Expr:
         if isinstance(term, exp.Literal) and term.this == "1":
@@ -377,7 +379,7 @@ def _unit_domain_bits(
     A table with more slots than the data has ``rows`` would cost more to clear than
     hashing the rows.
     """
-    domain_bits = _domain_bits(units, by)
+    domain_bits = code_bits(units, by)
     if domain_bits is None:
         return None
     totals, products, per_domain = aggregates
@@ -398,18 +400,6 @@ def _unit_domain_bits(
         for bits, states in groupings
     )
     return top if fits else None
-
-
-def _domain_bits(units: Units, by: Sequence[str]) -> int | None:
-    """Bits of the key range of a grouping by the ``by`` columns, as the engine counts
-    them (with room for a missing value); None when a column's range is unknown."""
-    bits = 0
-    for column in by:
-        if column not in units.integer_ranges:
-            return None
-        low, high = units.integer_ranges[column]
-        bits += key_bits(low, high)
-    return bits
 
 
 def _stratum_bits(units: Units) -> int | None:

@@ -606,6 +606,8 @@ class Thresholds:
         The domain columns.
     probabilities
         The probabilities asked for, in order.
+    rule
+        The quantile rule (checked).
     estimates
         Shape (domains, probabilities): each domain's quantiles.
     relation
@@ -620,6 +622,7 @@ class Thresholds:
     distribution: Distribution | LazyDistribution
     by: list[str]
     probabilities: list[float]
+    rule: QuantileRule
     estimates: FloatArray
     relation: str
     terms: dict[str, exp.Expr]
@@ -648,7 +651,7 @@ def quantile_thresholds(
     check_level(level)
     if qrule not in QUANTILE_RULES:
         raise SurveyInputError(f"qrule must be one of {', '.join(QUANTILE_RULES)}, not {qrule!r}")
-    rule: Any = qrule
+    rule: QuantileRule = qrule
     probs = [float(p) for p in probabilities]
     if not probs or any(not 0 <= p <= 1 for p in probs):
         raise SurveyInputError(f"quantile probabilities must be in [0, 1], not {probs}")
@@ -673,7 +676,7 @@ def quantile_thresholds(
         below = exp.LTE(this=x.copy(), expression=exp.column(f"amargah_q{j}", table="t"))
         terms[f"i{j}"] = exp.Case().when(below, _ONE.copy()).else_(_ZERO.copy())
     try:
-        yield Thresholds(dist, columns, probs, estimates, relation, terms)
+        yield Thresholds(dist, columns, probs, rule, estimates, relation, terms)
     finally:
         design.engine.unregister(relation)
 
@@ -688,7 +691,6 @@ def woodruff_rows(
     dfs: FloatArray,
     counts: Sequence[int],
     level: float,
-    qrule: str,
 ) -> list[Estimate]:
     """Quantile rows with Woodruff intervals.
 
@@ -699,24 +701,22 @@ def woodruff_rows(
     through the distribution (every end found in one go), and the standard error is
     the width over ``2 t``, as R's ``svyquantile`` reports it.
     """
-    rule: Any = qrule
-    dist = thresholds.distribution
-    ts = [t_quantile(1 - (1 - level) / 2, float(df)) for df in dfs]
-    low = shares - np.asarray(ts) * share_se
-    high = shares + np.asarray(ts) * share_se
+    rule, dist = thresholds.rule, thresholds.distribution
+    ts = np.array([t_quantile(1 - (1 - level) / 2, float(df)) for df in dfs])
+    low, high = shares - ts * share_se, shares + ts * share_se
     dist.prepare(
         [
-            (order[cell], float(value))
-            for ends in (low, high)
-            for value, cell in zip(ends.ravel(), np.indices(ends.shape)[1].ravel(), strict=True)
-            if 0 <= value <= 1
+            (order[cell], float(end[j, cell]))
+            for j, cell in np.ndindex(shares.shape)
+            for end in (low, high)
+            if 0 <= end[j, cell] <= 1
         ],
         rule,
     )
     rows: list[Estimate] = []
     for j, p in enumerate(thresholds.probabilities):
         for cell in range(shares.shape[1]):
-            d, t = order[cell], ts[cell]
+            d, t = order[cell], float(ts[cell])
             p_low, p_high = float(low[j, cell]), float(high[j, cell])
             lower = math.nan if math.isnan(p_low) or p_low < 0 else dist.quantile(d, p_low, rule)
             upper = math.nan if math.isnan(p_high) or p_high > 1 else dist.quantile(d, p_high, rule)
@@ -793,7 +793,6 @@ def estimate_quantiles(
         dfs=domain_df(design, agg, len(agg.domains), 1),
         counts=[share.n for share in share_rows[0]],
         level=level,
-        qrule=qrule,
     )
     return Estimates(tuple(rows))
 

@@ -1222,7 +1222,6 @@ def estimate_replicated_quantiles(
         dfs=np.asarray(totals.cell_df(), dtype=float),
         counts=[int(n) for n in totals.weighted_count],
         level=level,
-        qrule=qrule,
     )
     return Estimates(tuple(rows))
 

@@ -128,15 +128,32 @@ class CellSums:
         Its rows are the cells' values, index and weight ``factor``; the returned name
         is what `WeightingStep` joins on every row.
         """
-        table: dict[str, Any] = {
-            f"amargah_pk{j}": pa.array([label[j] for label in self.labels], type=data_type)
+        levels = [
+            pa.array([label[j] for label in self.labels], type=data_type)
             for j, data_type in enumerate(self.types)
-        }
-        table["amargah_ps"] = pa.array(np.arange(self.count, dtype=np.int64))
-        table["amargah_g"] = pa.array(factor)
-        relation = fresh_name(prefix)
-        design.engine.register_arrow(relation, pa.table(table), lookup=True)
-        return relation
+        ]
+        return register_groups(design, levels, factor, prefix=prefix)
+
+
+def register_groups(
+    design: Design,
+    levels: Sequence[pa.Array | pa.ChunkedArray],
+    factor: FloatArray,
+    *,
+    prefix: str,
+) -> str:
+    """Register a weighting step's groups (``amargah_pk0.., amargah_ps, amargah_g``).
+
+    One row per group: its level of each grouping column (``levels``), its index and its
+    weight ``factor``. Every row of the data is joined to it, so it is a lookup table.
+    Returns the relation's name.
+    """
+    table: dict[str, Any] = {f"amargah_pk{j}": values for j, values in enumerate(levels)}
+    table["amargah_ps"] = pa.array(np.arange(len(factor), dtype=np.int64))
+    table["amargah_g"] = pa.array(factor)
+    relation = fresh_name(prefix)
+    design.engine.register_arrow(relation, pa.table(table), lookup=True)
+    return relation
 
 
 def cell_sums(design: Design, columns: Sequence[str], *, missing: str) -> CellSums:

@@ -14,13 +14,12 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 from sqlglot import exp
 
-from amargah.stats.engine import fresh_name, release_with
+from amargah.stats.engine import release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.weighting.chain import WeightingStep, with_step
-from amargah.stats.weighting.poststratify import PostStrata
+from amargah.stats.weighting.poststratify import PostStrata, register_groups
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -68,15 +67,7 @@ def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
             break
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(original != 0, current / original, 1.0)
-    relation = fresh_name("trimmed")
-    table = pa.table(
-        {
-            "amargah_pk0": result.column("amargah_pk0"),
-            "amargah_ps": pa.array(np.arange(original.shape[0], dtype=np.int64)),
-            "amargah_g": pa.array(factor),
-        }
-    )
-    design.engine.register_arrow(relation, table, lookup=True)
+    relation = register_groups(design, [result.column("amargah_pk0")], factor, prefix="trimmed")
     groups = PostStrata(
         columns=(column,),
         relation=relation,
