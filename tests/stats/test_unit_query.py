@@ -13,7 +13,7 @@ from sqlglot import exp
 from amargah.stats import Design
 from amargah.stats.design import ROW_COLUMN
 from amargah.stats.engine import DuckDBEngine
-from amargah.stats.unit_query import per_unit
+from amargah.stats.unit_query import STRATUM_ORDER_COLUMN, UNIT_COLUMN, per_unit
 
 
 def _design() -> Design:
@@ -141,3 +141,25 @@ def test_rows_joined_to_their_unit_index_give_the_hashed_results(
         )
         for field in ("estimate", "se", "df", "population"):
             assert a[field] == pytest.approx(b[field], rel=1e-9, abs=1e-12), (field, a, b)
+
+
+def test_units_are_also_numbered_stratum_by_stratum() -> None:
+    # strata met in the order 2, 1, 2, 3, 1, 3: the unit order follows first rows (as
+    # R's replicate columns do), the second index groups each stratum's units together
+    data = pa.table(
+        {
+            "stratum": [2, 1, 2, 3, 1, 3],
+            "psu": [20, 10, 21, 30, 11, 31],
+            "y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    design = Design(data, ids="psu", strata="stratum")
+    units = design.units
+    columns = ("k0", "k1", UNIT_COLUMN, STRATUM_ORDER_COLUMN)
+    query = exp.select(*map(exp.column, columns)).from_(exp.to_table(units.relation))
+    rows = sorted(design.engine.execute(query).to_pylist(), key=lambda r: r[UNIT_COLUMN])
+    assert [r["k1"] for r in rows] == [20, 10, 21, 30, 11, 31]
+    by_stratum = sorted(rows, key=lambda r: r[STRATUM_ORDER_COLUMN])
+    assert [r[STRATUM_ORDER_COLUMN] for r in by_stratum] == [0, 1, 2, 3, 4, 5]
+    # strata in the order of their values, units within a stratum in unit order
+    assert [r["k1"] for r in by_stratum] == [10, 11, 20, 21, 30, 31]

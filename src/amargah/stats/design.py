@@ -30,7 +30,7 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, LonelyPSU, Stage
 from amargah.stats.expressions import Condition, parse_condition, parse_terms, quoted_column
 from amargah.stats.results import Estimates
-from amargah.stats.unit_query import UNIT_COLUMN, per_unit
+from amargah.stats.unit_query import STRATUM_ORDER_COLUMN, UNIT_COLUMN, per_unit
 
 if TYPE_CHECKING:
     from amargah.stats.estimation.quantiles import QuantileRule
@@ -1143,12 +1143,17 @@ class Design:
         unit_table = table.select([f"k{i}" for i in range(len(key_columns))]).append_column(
             UNIT_COLUMN, pa.array(np.arange(count, dtype=np.int64))
         )
+        # the unit order stays the first rows' (replicate columns follow it, as R's
+        # do); a second index numbers the units stratum by stratum
+        by_stratum = np.empty(count, dtype=np.int64)
+        first_stratum = stages[0].cluster_stratum[stages[0].cluster]
+        by_stratum[np.argsort(first_stratum, kind="stable")] = np.arange(count)
+        unit_table = unit_table.append_column(STRATUM_ORDER_COLUMN, pa.array(by_stratum))
         # estimators join rows to their unit's index and group by it
         self._engine.register_arrow(relation, unit_table, lookup=True)
         labels: list[Any] = [None] * stages[0].n_strata
         if self._strata:
             values = table.column(f"k{key_columns.index(self._strata[0])}").to_pylist()
-            first_stratum = stages[0].cluster_stratum[stages[0].cluster]
             for unit in range(count - 1, -1, -1):
                 labels[int(first_stratum[unit])] = values[unit]
         return Units(

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from amargah.stats.design import Design, Units
 
 UNIT_COLUMN = "amargah_unit"  # the units relation's column of unit indexes
+# the same units numbered stratum by stratum (in unit order within a stratum): a table
+# grouped by this index and a domain is read out with each stratum's units together,
+# so that a further grouping by stratum touches its slots in order
+STRATUM_ORDER_COLUMN = "amargah_unit_by_stratum"
 
 
 def per_unit(
@@ -101,13 +105,16 @@ STATE_BYTES = 16
 _ENGINE_DEFAULT_BITS = 12
 
 
-def unit_lookup(design: Design, columns: Sequence[str]) -> exp.Subquery:
+def unit_lookup(
+    design: Design, columns: Sequence[str], *, index: str = UNIT_COLUMN
+) -> exp.Subquery:
     """The units relation as ``v``: key columns renamed (so that none can clash with a
-    data column) ``amargah_k0, ...`` for ``columns``, and the unit index."""
+    data column) ``amargah_k0, ...`` for ``columns``, and the unit index ``index``
+    (`UNIT_COLUMN`, or `STRATUM_ORDER_COLUMN`)."""
     keys = design.units.key_columns
     renamed = [exp.column(f"k{keys.index(c)}").as_(f"amargah_k{i}") for i, c in enumerate(columns)]
     relation = exp.to_table(design.units.relation)
-    return exp.select(*renamed, exp.column(UNIT_COLUMN)).from_(relation).subquery("v")
+    return exp.select(*renamed, exp.column(index)).from_(relation).subquery("v")
 
 
 def unit_match(design: Design, columns: Sequence[str]) -> exp.Expr:

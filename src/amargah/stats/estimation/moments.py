@@ -38,7 +38,7 @@ from amargah.stats.expressions import Condition
 from amargah.stats.unit_query import (
     DENSE_TABLE_BYTES,
     STATE_BYTES,
-    UNIT_COLUMN,
+    STRATUM_ORDER_COLUMN,
     code_bits,
     dense_group_bits,
     identifying_columns,
@@ -235,7 +235,10 @@ def moment_pass(
         unit_alias[c] = same[0] if same else f"u{j}"
         if not same:
             unit_keys[f"u{j}"] = design.column(c)
-    unit = exp.column(UNIT_COLUMN, table="v")
+    # units numbered stratum by stratum: the unit x domain table is read out with a
+    # stratum's units together, so the per-stratum level touches its groups in order
+    # (a fifth of the time of 500 domains at 10M rows)
+    unit = exp.column(STRATUM_ORDER_COLUMN, table="v")
     if psu_level:
         inner_columns += [e.copy().as_(alias) for alias, e in unit_keys.items()]
         if dense:
@@ -248,7 +251,8 @@ def moment_pass(
         grouping = [*inner_keys.values(), *unit_keys.values()]
         if dense:
             source = source.join(
-                unit_lookup(design, unit_columns), on=unit_match(design, unit_columns)
+                unit_lookup(design, unit_columns, index=STRATUM_ORDER_COLUMN),
+                on=unit_match(design, unit_columns),
             )
             grouping.append(unit)
         inner = filtered(source).group_by(*(e.copy() for e in grouping))
@@ -286,7 +290,7 @@ def moment_pass(
         outer.update({n: bigint(exp.func("sum", col(n))) for n in c_names})
     per_stratum = exp.select(*select(outer)).from_(inner.subquery("a"))
     if stratum_looked_up and dense:
-        on_unit = exp.EQ(this=col("unit"), expression=exp.column(UNIT_COLUMN, table="u"))
+        on_unit = exp.EQ(this=col("unit"), expression=exp.column(STRATUM_ORDER_COLUMN, table="u"))
         per_stratum = per_stratum.join(exp.to_table(units.relation).as_("u"), on=on_unit)
     elif stratum_looked_up:
         on = exp.and_(
