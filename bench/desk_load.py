@@ -12,8 +12,10 @@ client that fell behind does not send its missed forms in a burst); --rate 0 mak
 send its next form as soon as the last is answered, to find the ceiling. Halfway
 through, the whole gunicorn process group is killed with SIGKILL and started again;
 clients whose request failed resend the same form (same signed stamp), as a browser
-would. At the end every tracking code a client received must exist exactly once in
-the database, and every stamp must map to one code.
+would: by default 0.2 s later, all of them at once when the server is back (the harshest
+case); --resend-after 1-3 spreads the resends as people pressing reload would. At the
+end every tracking code a client received must exist exactly once in the database, and
+every stamp must map to one code.
 
 Prints throughput (acknowledged submissions per second over the run), p50 and p99
 latency of acknowledged submissions, the CPU time per submission of the server, of the
@@ -23,7 +25,7 @@ versions on a busy machine, unlike throughput), errors seen during the crash, an
 
 Usage: flock /tmp/amargah-bench.lock .venv/bin/python bench/desk_load.py [--seconds 60]
        [--clients 100] [--rate 250] [--threads 1] [--worker-class sync|gthread]
-       [--no-kill] [--no-preload] [--port 18765]
+       [--no-kill] [--no-preload] [--port 18765] [--resend-after 0.2 | 1-3]
        [--database postgres://postgres@127.0.0.1:5432/amargah_bench]
        [--cache redis://127.0.0.1:6379/15]
 The database named is dropped and created again, and the Redis database emptied. All
@@ -271,8 +273,18 @@ class Results:
         self.back_at: float | None = None  # when the restarted server answered again
 
 
-async def client(number: int, port: int, stop_at: float, results: Results, interval: float) -> None:
+async def client(
+    number: int,
+    port: int,
+    stop_at: float,
+    results: Results,
+    interval: float,
+    resend_after: tuple[float, float],
+) -> None:
     """Submit forms one after another until ``stop_at``.
+
+    A failed sending is sent again after a pause drawn uniformly from ``resend_after``
+    (seconds, low and high; equal for a fixed pause).
 
     With ``interval`` > 0 the client sends one form every ``interval`` seconds (a
     person who fills in the next form while the first is answered); one that fell
@@ -315,14 +327,14 @@ async def client(number: int, port: int, stop_at: float, results: Results, inter
             except (OSError, ConnectionError, TimeoutError, ValueError, IndexError, EOFError):
                 results.errors += 1
                 results.resends += 1
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(rng.uniform(*resend_after))
                 continue
             match = CODE.search(html) if status == 200 else None
             if match is None:
                 results.refusals[status] = results.refusals.get(status, 0) + 1
                 results.errors += 1
                 results.resends += 1
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(rng.uniform(*resend_after))
                 continue
             results.latencies.append(time.monotonic() - started)
             results.acknowledged_at.append(time.monotonic())
@@ -366,7 +378,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> tuple[Results, f
         stop_at = started + args.seconds
         interval = args.clients / args.rate if args.rate > 0 else 0.0
         clients = [
-            asyncio.create_task(client(n, args.port, stop_at, results, interval))
+            asyncio.create_task(client(n, args.port, stop_at, results, interval, args.resend_after))
             for n in range(args.clients)
         ]
         if not args.no_kill:
@@ -416,6 +428,14 @@ def verify(database: str, results: Results) -> tuple[int, int, int]:
     return lost, duplicated_codes, split_stamps
 
 
+def _seconds_range(text: str) -> tuple[float, float]:
+    low, _sep, high = text.partition("-")
+    bounds = (float(low), float(high or low))
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"not a pause in seconds, or LOW-HIGH: {text!r}")
+    return bounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -446,6 +466,14 @@ def main() -> int:
         default=250,
         help="submissions per second offered by all clients together, each client paced "
         "evenly; 0: every client sends its next form as soon as the last is answered",
+    )
+    parser.add_argument(
+        "--resend-after",
+        type=_seconds_range,
+        default=(0.2, 0.2),
+        help="seconds a client waits before sending a failed form again: a fixed pause "
+        "(0.2, every client at once after the restart, the harshest) or LOW-HIGH drawn "
+        "uniformly for each (1-3: people pressing reload after an error page)",
     )
     parser.add_argument(
         "--cache",
@@ -479,6 +507,8 @@ def main() -> int:
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 1 else float("nan")
     offered = f"{args.rate:g}/s offered" if args.rate > 0 else "closed loop"
+    low, high = args.resend_after
+    offered += f", failed forms resent after {low:g}" + (f"-{high:g} s" if high > low else " s")
     print(
         f"clients {args.clients} ({offered}), run {elapsed:.1f} s, gunicorn 2 "
         f"{args.worker_class or ('gthread' if args.threads > 1 else 'sync')} workers"
