@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlglot import exp
 from amargah.stats import Design, SurveyInputError
 from amargah.stats.engine import DuckDBEngine
 from amargah.stats.estimation import moments
-from amargah.stats.unit_query import dense_group_bits
+from amargah.stats.unit_query import STRATUM_ORDER_COLUMN, UNIT_COLUMN, dense_group_bits
 
 STRATA, PSUS, ROWS = 6, 5, 900
 
@@ -189,6 +190,8 @@ def test_dense_unit_index_from_parquet_agrees_with_the_general_path(
     fast = _estimates(design)
     dense = [q for q in engine.queries if " AS part" in q and "AS amargah_k0" in q]
     assert dense
+    # grouped by the units' stratum-by-stratum index, not by their first-row order
+    assert all(STRATUM_ORDER_COLUMN in q and not re.search(rf"\b{UNIT_COLUMN}\b", q) for q in dense)
     # the wide keys' domain d spans 10**12 values: no table is that large
     assert any('"d" AS g0' in q for q in dense) == (layout != "wide keys")
     monkeypatch.setattr(moments, "applies", lambda _design: False)
