@@ -325,13 +325,11 @@ async def client(
             try:
                 status, html = await asyncio.wait_for(connection.post("/desk/complaint/", body), 10)
             except (OSError, ConnectionError, TimeoutError, ValueError, IndexError, EOFError):
-                results.errors += 1
-                results.resends += 1
-                await asyncio.sleep(rng.uniform(*resend_after))
-                continue
+                status, html = 0, ""  # no answer (the server is down)
             match = CODE.search(html) if status == 200 else None
             if match is None:
-                results.refusals[status] = results.refusals.get(status, 0) + 1
+                if status:
+                    results.refusals[status] = results.refusals.get(status, 0) + 1
                 results.errors += 1
                 results.resends += 1
                 await asyncio.sleep(rng.uniform(*resend_after))

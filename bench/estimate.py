@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -345,9 +346,9 @@ def _median_run(runs: list[dict[str, object]], task: str) -> dict[str, object]:
     failed = [run for run in runs if _seconds(run, task) is None]
     if failed:
         return failed[0]
-    times = sorted(s for run in runs if (s := _seconds(run, task)) is not None)
+    times = [seconds for run in runs if (seconds := _seconds(run, task)) is not None]
     peaks = [p for run in runs if isinstance(p := run.get("peak_mb"), int | float)]
-    result: dict[str, object] = {task: times[(len(times) - 1) // 2], "runs": len(times)}
+    result: dict[str, object] = {task: statistics.median_low(times), "runs": len(times)}
     if peaks:
         result["peak_mb"] = max(peaks)
     return result

@@ -88,7 +88,8 @@ class Units:
     ----------
     relation
         Name, in the engine, of the table mapping key columns ``k0, k1, ...`` to the
-        unit index column ``amargah_unit``.
+        unit index column ``amargah_unit`` (units in the order of their first rows) and
+        to ``amargah_unit_by_stratum`` (the same units numbered stratum by stratum).
     key_columns
         Data columns whose values identify a unit, in the order of ``k0, k1, ...``.
     stages
