@@ -186,11 +186,22 @@ def serve(
     ]
     console.print(f"Amargah is serving on http://{address}/ with a background worker.")
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    stopping = False
 
-    # Ctrl-C, or a SIGTERM from a process manager, stops both children.
+    def stop(signum: int, frame: object) -> None:
+        # Only the first signal interrupts: a second (uv run forwards the SIGTERM a
+        # process manager also sends to the group; Ctrl-C pressed twice) would otherwise
+        # break off the clean-up below and leave the children running.
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    # Ctrl-C, or a SIGTERM from a process manager, stops both children (a server started
+    # in the background, with interrupts ignored, keeps ignoring them).
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, stop)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
