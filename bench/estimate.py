@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -274,6 +275,10 @@ def run_peer(command: list[str], timeout: float) -> dict[str, object]:
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout:.0f} s"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode < 0:
+        # a peer that outgrows the machine's memory is killed by the kernel (SIGKILL)
+        # and says nothing on stderr: name the signal, not a bare "failed"
+        return {"error": "killed", "by": signal.Signals(-done.returncode).name}
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:80]}
     result: dict[str, object] = json.loads(lines[-1])
@@ -395,6 +400,18 @@ def report(
             peak = results[peer][task].get("peak_mb")
             line += f"{peak:>12.0f}" if isinstance(peak, int | float) else f"{'-':>12}"
         print(line)
+    reasons = {
+        (peer, task): " by ".join(
+            str(part) for part in (result.get("error", result.get(task)), result.get("by")) if part
+        )
+        for peer in peers
+        for task in tasks
+        if _seconds(result := results[peer][task], task) is None
+    }
+    errors = [f"{p} {t}: {why}" for (p, t), why in reasons.items() if why != "not a query"]
+    if errors:
+        print("\nnot timed (SIGKILL without a timeout is usually the out-of-memory killer):")
+        print("\n".join(f"  {line}" for line in errors))
     b, c = _seconds(results.get("amargah", {}).get("b", {}), "b"), None
     if "amargah" in results and "c" in results["amargah"]:
         c = _seconds(results["amargah"]["c"], "c")
