@@ -274,11 +274,11 @@ def run_peer(command: list[str], timeout: float) -> dict[str, object]:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout:.0f} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode < 0:
         # a peer that outgrows the machine's memory is killed by the kernel (SIGKILL)
         # and says nothing on stderr: name the signal, not a bare "failed"
         return {"error": "killed", "by": signal.Signals(-done.returncode).name}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:80]}
     result: dict[str, object] = json.loads(lines[-1])
@@ -400,15 +400,15 @@ def report(
             peak = results[peer][task].get("peak_mb")
             line += f"{peak:>12.0f}" if isinstance(peak, int | float) else f"{'-':>12}"
         print(line)
-    reasons = {
-        (peer, task): " by ".join(
-            str(part) for part in (result.get("error", result.get(task)), result.get("by")) if part
-        )
-        for peer in peers
-        for task in tasks
-        if _seconds(result := results[peer][task], task) is None
-    }
-    errors = [f"{p} {t}: {why}" for (p, t), why in reasons.items() if why != "not a query"]
+    errors = []
+    for peer in peers:
+        for task in tasks:
+            result = results[peer][task]
+            why = str(result.get("error", result.get(task)))
+            if _seconds(result, task) is None and why != "not a query":
+                errors.append(
+                    f"{peer} {task}: {why}" + (f" by {result['by']}" if "by" in result else "")
+                )
     if errors:
         print("\nnot timed (SIGKILL without a timeout is usually the out-of-memory killer):")
         print("\n".join(f"  {line}" for line in errors))
