@@ -227,7 +227,7 @@ def test_staff_post_an_incident_in_the_back_office(
 def test_health_ready_needs_a_recent_probe_from_the_worker(client: Client) -> None:
     response = client.get("/health/ready", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
-    assert "background worker" in str(response.json())
+    assert "background worker has not run its probe yet" in str(response.json())
     result = tasks.probe.enqueue()  # the test backend runs it at once, without recursing
     assert result.return_value is True
     assert ProbeResult.objects.count() == 1
@@ -236,6 +236,16 @@ def test_health_ready_needs_a_recent_probe_from_the_worker(client: Client) -> No
     checks = response.json()
     assert {"Database", "Cache", "DataStore", "Worker"} <= {name.split("(")[0] for name in checks}
     assert set(checks.values()) == {"OK"}
+
+
+# The checks run in worker threads with their own connections: commit for real.
+@pytest.mark.django_db(transaction=True)
+def test_health_ready_fails_when_the_worker_fell_silent(client: Client) -> None:
+    services.probe_run()
+    ProbeResult.objects.update(checked_at=timezone.now() - dt.timedelta(minutes=4))
+    response = client.get("/health/ready", HTTP_ACCEPT="application/json")
+    assert response.status_code == 500
+    assert "no probe from the background worker in 3 minutes" in str(response.json())
 
 
 # The checks run in worker threads with their own connections: commit for real.

@@ -51,7 +51,10 @@ class Worker(HealthCheck):
             # Sync checks run in the event loop's executor threads; a connection left
             # open there would outlive the request and leak.
             connections.close_all()
-        if latest is None or timezone.now() - latest.checked_at > WORKER_SILENCE_LIMIT:
+        if latest is None:
+            # a new installation, or a worker started a moment ago: not ready until it has
+            raise ServiceUnavailable("the background worker has not run its probe yet")
+        if timezone.now() - latest.checked_at > WORKER_SILENCE_LIMIT:
             raise ServiceUnavailable("no probe from the background worker in 3 minutes")
 
 
