@@ -109,6 +109,11 @@ class Units:
     integer_ranges
         ``(lowest, highest)`` of the integer columns whose range the data's metadata
         (Parquet statistics) gives, as the engine sees it too.
+    later_lonely
+        Under ``lonely_psu="fail"``, the error owed for a stratum with a single cluster
+        at stage 2 or below, raised by `check_later_stages` when a linearised variance
+        needs those stages; replicate weights use the first stage only, as R's
+        ``as.svrepdesign`` does, so they are made without it.
     """
 
     relation: str
@@ -123,6 +128,13 @@ class Units:
     integer_ranges: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    later_lonely: SurveyInputError | None = None
+
+    def check_later_stages(self) -> None:
+        """Raise the lonely-PSU error owed at a later stage, if any (see ``later_lonely``)."""
+        if self.later_lonely is not None:
+            owed = self.later_lonely
+            raise SurveyInputError(owed.message, column=owed.column, rows=owed.rows)
 
     @property
     def has_derived_weights(self) -> bool:
@@ -1134,8 +1146,13 @@ class Design:
             sample_sizes.append(sample[stratum])
             population_sizes.append(population[stratum])
             previous_cluster = cluster
+        later_lonely = None
         if self._lonely_psu == "fail":
-            self._check_lonely(stages if self._fpc else stages[:1], first_row)
+            variance_stages = stages if self._fpc else stages[:1]
+            first = self._lonely_error(variance_stages[:1], first_row, start=0)
+            if first is not None:
+                raise first
+            later_lonely = self._lonely_error(variance_stages[1:], first_row, start=1)
         weight_factor = np.ones(count)
         if self._weights is None and self._probs is None and self._fpc:
             for sample, population in zip(sample_sizes, population_sizes, strict=True):
@@ -1168,6 +1185,7 @@ class Design:
             complete=facts.complete,
             positive=facts.positive,
             integer_ranges=facts.integer_ranges,
+            later_lonely=later_lonely,
         )
 
     def _check_rows(
@@ -1281,21 +1299,34 @@ class Design:
             )
         return population
 
-    def _check_lonely(self, stages: Sequence[Stage], first_row: IntArray) -> None:
-        for s, stage in enumerate(stages):
+    def _lonely_error(
+        self, stages: Sequence[Stage], first_row: IntArray, *, start: int
+    ) -> SurveyInputError | None:
+        """The error for the first of ``stages`` (numbered from ``start``) that has a stratum
+        with a single cluster, or None; its rows are the first of each such stratum."""
+        for s, stage in enumerate(stages, start=start):
             lonely = (stage.sample_size <= 1) & (stage.correction >= 1e-7)
-            if lonely.any():
-                h = int(np.flatnonzero(lonely)[0])
-                units = np.flatnonzero(stage.cluster_stratum[stage.cluster] == h)
-                rows = sorted(int(first_row[i]) + 1 for i in units)[:_SHOWN_ROWS]
-                column = self._strata[s] if s < len(self._strata) else None
-                raise SurveyInputError(
-                    f"a stratum has only one PSU at stage {s + 1} "
-                    f"({int(lonely.sum())} such strata); choose a lonely_psu option "
-                    "(remove, adjust, average, certainty)",
-                    column=column,
-                    rows=rows,
-                )
+            if not lonely.any():
+                continue
+            unit_stratum = stage.cluster_stratum[stage.cluster]
+            units = np.flatnonzero(lonely[unit_stratum])
+            units = units[np.argsort(first_row[units], kind="stable")]
+            _strata, first = np.unique(unit_stratum[units], return_index=True)
+            rows = sorted(int(first_row[units[i]]) + 1 for i in first)[:_SHOWN_ROWS]
+            # a later stage's strata are the clusters of the stage above (within any
+            # strata column given for the stage)
+            if s < len(self._strata):
+                column: str | None = self._strata[s]
+            else:
+                column = self._ids[s - 1] if 0 < s <= len(self._ids) else None
+            return SurveyInputError(
+                f"a stratum has only one PSU at stage {s + 1} "
+                f"({int(lonely.sum())} such strata); choose a lonely_psu option "
+                "(remove, adjust, average, certainty)",
+                column=column,
+                rows=rows,
+            )
+        return None
 
 
 class ReplicateDesign(Design):

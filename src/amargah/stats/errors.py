@@ -21,6 +21,7 @@ class SurveyInputError(ValueError):
     def __init__(
         self, message: str, *, column: str | None = None, rows: Sequence[int] = ()
     ) -> None:
+        self.message = message
         self.column = column
         self.rows = tuple(rows)
         text = message

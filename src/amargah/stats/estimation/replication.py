@@ -956,12 +956,28 @@ def grouped_df(
 
 
 def replicate_variance(scheme: ReplicateScheme, thetas: FloatArray, full: FloatArray) -> FloatArray:
-    """R's ``svrVar``: shape (cells,) from replicate estimates (replicates, cells)."""
-    centre = full if scheme.mse else thetas[scheme.rscales > 0].mean(axis=0)
-    deviations = thetas - centre[None, :]
-    return np.asarray(
-        scheme.scale * (scheme.rscales[:, None] * deviations**2).sum(axis=0), dtype=float
-    )
+    """R's ``svrVar``: shape (cells,) from replicate estimates (replicates, cells).
+
+    A replicate whose estimate is undefined (NaN: a domain that the replicate leaves
+    without weight, say) is left out of that cell's variance, as R's ``svrVar`` drops
+    such replicates (``na.action``, with a warning) and keeps the others' scales. A
+    cell with no defined replicate has no variance (NaN).
+    """
+    defined = ~np.isnan(thetas)
+    if scheme.mse:
+        centre = full
+    else:
+        counted = defined & (scheme.rscales > 0)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = counted.sum(axis=0)
+            centre = np.where(counted, thetas, 0.0).sum(axis=0) / n
+            # corrected by the mean residual, as R's mean(): equal replicates give
+            # their value exactly, so that a variance of zero is exactly zero
+            centre = centre + np.where(counted, thetas - centre[None, :], 0.0).sum(axis=0) / n
+    deviations = np.where(defined, thetas - centre[None, :], 0.0)
+    variance = scheme.scale * (scheme.rscales[:, None] * deviations**2).sum(axis=0)
+    variance[~defined.any(axis=0)] = np.nan
+    return np.asarray(variance, dtype=float)
 
 
 def estimate_replicated(
@@ -1294,6 +1310,11 @@ def estimate_replicated_ciprop(
         se_share = np.sqrt(replicate_variance(scheme, shares, share))
         # a share of 0 or 1 has no finite logit (its interval is the share itself)
         se_logit = np.sqrt(replicate_variance(scheme, logits, logit))
+    # a replicate without the level (or with nothing else) in the domain has an infinite
+    # logit: the logit's variance is infinite and the interval the whole of [0, 1], with
+    # or without mse (R's model fitted on that replicate stops short of infinity instead,
+    # so that its interval is just inside [0, 1])
+    se_logit[np.isfinite(logit) & np.isinf(logits).any(axis=0)] = np.inf
     rows = []
     for cell in range(share.shape[0]):
         df = float(dfs[cell])

@@ -660,6 +660,7 @@ def linear_rows(
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = uy if statistic == "total" else (uy - mean[None, :] * uw) / w_total[None, :]
         z, cells = _centre(design, z, cells, centred)
+    design.units.check_later_stages()
     variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
     return _rows(
         design,
@@ -804,6 +805,7 @@ def estimate_ratio(
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = (pair[0] - ratio[None, :] * pair[1]) / s["x"][None, :]
         z, cells = _centre(design, z, cells, centred)
+    design.units.check_later_stages()
     variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
     rows = _rows(
         design,
