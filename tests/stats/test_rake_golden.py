@@ -58,6 +58,33 @@ def test_margins_must_cover_the_sample() -> None:
     design = Design(GOLDEN / case["data"], **case["design"])
     with pytest.raises(SurveyInputError, match="not in the population"):
         design.rake([("RIAGENDR", {1: 140e6})])
+    # a population level without sample rows: R's rake stops ("Some strata absent from
+    # sample"), as its margins could then not add up alike
+    with pytest.raises(SurveyInputError, match="level 3 of the population has no sample rows"):
+        design.rake([("RIAGENDR", {1: 140e6, 2: 148e6, 3: 1e6})])
+
+
+@pytest.mark.parametrize(
+    ("freq", "row", "message"),
+    [
+        (["140e6", "148e6", "1"], 3, "given twice"),
+        (["140e6", "many", "1"], 2, "not a number of persons"),
+        (["140e6", "-148e6", "1"], 2, "not a number of persons"),
+    ],
+)
+def test_population_tables_name_the_bad_row(freq: list[str], row: int, message: str) -> None:
+    case = REFERENCE["cases"][0]
+    design = Design(GOLDEN / case["data"], **case["design"])
+    levels = [1, 2, 1] if message == "given twice" else [1, 2, 3]
+    population = pa.table({"RIAGENDR": levels, "Freq": freq})
+    for step in (
+        lambda: design.rake([("RIAGENDR", population)]),
+        lambda: design.poststratify("RIAGENDR", population),
+    ):
+        with pytest.raises(SurveyInputError, match=message) as caught:
+            step()
+        assert caught.value.column == "Freq"
+        assert caught.value.rows == (row,)
 
 
 def test_rake_option(tmp_path: Path) -> None:

@@ -60,6 +60,8 @@ def test_bad_requests_name_the_column() -> None:
         cross_tabulate(data, ["zz"])
     with pytest.raises(SurveyInputError, match="'w': weights must be numeric"):
         cross_tabulate(data, ["a"], weights="w")
+    with pytest.raises(SurveyInputError, match="'a': a variable to tabulate by is given twice"):
+        cross_tabulate(data, "a,a")
 
 
 def test_tabulate_command(tmp_path: Path) -> None:

@@ -130,3 +130,8 @@ def test_pps_sample_and_bad_input(frame: Path, tmp_path: Path) -> None:
         ["sample", str(frame), "--n", "10", "--strata", "region", "--seed", "3", "-o", str(out)],
     )
     assert unknown.exit_code == 2 and "region" in unknown.output
+    for size in ("0", "-3"):
+        empty = CliRunner().invoke(
+            app, ["sample", str(frame), "--n", size, "--seed", "3", "-o", str(out)]
+        )
+        assert empty.exit_code == 2 and "--n must be a number of units" in empty.output

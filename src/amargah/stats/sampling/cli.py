@@ -61,6 +61,8 @@ def sample(
     """
     order = [c for c in (sort_by or "").split(",") if c] or None
     try:
+        if n < 1:
+            raise ValueError(f"--n must be a number of units, 1 or more, not {n}")
         frame = read_table(frame_path)
         if method == "pps" and size is None:
             raise ValueError("--method pps needs --size COL")

@@ -111,6 +111,10 @@ def cross_tabulate(
     variables = domain_columns(by)
     if not variables:
         raise SurveyInputError("give at least one variable to tabulate by")
+    repeated = next((v for i, v in enumerate(variables) if v in variables[:i]), None)
+    if repeated is not None:
+        # its margins would be the table itself, listed once per grouping set
+        raise SurveyInputError("a variable to tabulate by is given twice", column=repeated)
     if margins not in ("all", "none"):
         raise SurveyInputError(f"margins must be 'all' or 'none', not {margins!r}")
     source, _, names = register_data(engine, data)

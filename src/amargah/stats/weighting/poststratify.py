@@ -10,6 +10,7 @@ population size (the weighted mean of ``z / w``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -207,15 +208,41 @@ def _population(
                 f"the population table needs the columns {', '.join([*columns, FREQ_COLUMN])}",
                 column=missing[0],
             )
-        for row in population.to_pylist():
-            sizes[tuple(_label(row[c]) for c in columns)] = float(row[FREQ_COLUMN])
+        for number, row in enumerate(population.to_pylist(), start=1):
+            _add_size(sizes, tuple(_label(row[c]) for c in columns), row[FREQ_COLUMN], number)
     else:
-        for key, size in population.items():
+        for number, (key, size) in enumerate(population.items(), start=1):
             levels = key if isinstance(key, tuple) else (key,)
             if len(levels) != len(columns):
                 raise SurveyInputError(f"population key {key!r} does not match {columns}")
-            sizes[tuple(_label(v) for v in levels)] = float(size)
+            _add_size(sizes, tuple(_label(v) for v in levels), size, number)
     return sizes
+
+
+def _add_size(
+    sizes: dict[tuple[str, ...], float], level: tuple[str, ...], size: Any, row: int
+) -> None:
+    """Record a level's population size (persons), refusing what no population can be:
+    a size that is not a number, a negative one, a level given twice (``row``: its
+    number in the population table, from 1)."""
+    try:
+        value = float(size)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise SurveyInputError(
+            f"population size of {'/'.join(level)} is not a number of persons (0 or more): "
+            f"{size!r}",
+            column=FREQ_COLUMN,
+            rows=[row],
+        )
+    if level in sizes:
+        raise SurveyInputError(
+            f"level {'/'.join(level)} is given twice in the population table",
+            column=FREQ_COLUMN,
+            rows=[row],
+        )
+    sizes[level] = value
 
 
 def poststratify(

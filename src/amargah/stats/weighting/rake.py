@@ -163,6 +163,14 @@ def rake(
                 f"margin level {'/'.join(absent[0])} of the sample is not in the population",
                 column="+".join(group),
             )
+        # R's rake post-stratifies on each margin without partial=TRUE: a population
+        # level with no sample rows is an error (the margins would not add up alike)
+        unused = sorted(set(sizes) - set(distinct))
+        if unused:
+            raise SurveyInputError(
+                f"margin level {'/'.join(unused[0])} of the population has no sample rows",
+                column="+".join(group),
+            )
         levels.append(np.array([index[label] for label in labels], dtype=np.int64))
         level_counts.append(len(distinct))
         populations.append(np.array([sizes[label] for label in distinct]))
