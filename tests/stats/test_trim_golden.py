@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from amargah.stats import Design, SurveyInputError
@@ -56,3 +57,15 @@ def test_trimming_needs_a_weight_column() -> None:
     design = Design(GOLDEN / "data" / "fpc.csv", ids="psuid", strata="stratid", fpc="Nh", nest=True)
     with pytest.raises(SurveyInputError, match="needs a weights column"):
         design.trim_weights(upper=3.5)
+
+
+def test_strict_trimming_refuses_bounds_the_mean_weight_is_outside() -> None:
+    table = pa.table({"w": [10.0, 20.0, 30.0, 40.0], "y": [1.0, 2.0, 3.0, 4.0]})
+    design = Design(table, weights="w")
+    # the mean weight is 25: no weights of the same sum fit under 20
+    with pytest.raises(SurveyInputError, match="mean is 25") as caught:
+        design.trim_weights(upper=20, strict=True)
+    assert caught.value.column == "w"
+    # one round (not strict) is R's default, and keeps the sum
+    once = design.trim_weights(upper=35).weighted_data(weight_column="t").column("t")
+    assert sum(once.to_pylist()) == pytest.approx(100.0)

@@ -135,3 +135,11 @@ def test_pps_sample_and_bad_input(frame: Path, tmp_path: Path) -> None:
             app, ["sample", str(frame), "--n", size, "--seed", "3", "-o", str(out)]
         )
         assert empty.exit_code == 2 and "--n must be a number of units" in empty.output
+    neyman = CliRunner().invoke(
+        app,
+        [
+            *("sample", str(frame), "--n", "10", "--strata", "stratum"),
+            *("--allocation", "neyman", "--seed", "3", "-o", str(out)),
+        ],
+    )
+    assert neyman.exit_code == 2 and "--allocation neyman needs --sd COL" in neyman.output

@@ -63,6 +63,10 @@ def sample(
     try:
         if n < 1:
             raise ValueError(f"--n must be a number of units, 1 or more, not {n}")
+        if strata is not None and allocation in ("neyman", "optimal") and not sd:
+            raise ValueError(f"--allocation {allocation} needs --sd COL")
+        if strata is not None and allocation == "optimal" and not cost:
+            raise ValueError("--allocation optimal needs --cost COL")
         frame = read_table(frame_path)
         if method == "pps" and size is None:
             raise ValueError("--method pps needs --size COL")

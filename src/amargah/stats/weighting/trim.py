@@ -52,6 +52,16 @@ def trim(design: Design, *, upper: float, lower: float, strict: bool) -> Design:
     original = np.asarray(result.column("amargah_pk0").to_numpy(), dtype=float)
     rows = np.asarray(result.column("n").to_numpy(), dtype=float)
     current = original.copy()
+    if strict:
+        # the trimming keeps the sum of weights, so every weight can be within the
+        # bounds only if their mean is (R's trimWeights recurses without end otherwise)
+        mean = float(np.sum(rows * original) / rows.sum())
+        if not lower <= mean <= upper:
+            raise SurveyInputError(
+                f"strict trimming cannot bring every weight within [{lower:g}, {upper:g}]: "
+                f"the weights keep their sum, and their mean is {mean:g}",
+                column=column,
+            )
     for _ in range(_MAX_ROUNDS):
         outside = (current < lower) | (current > upper)
         if not outside.any():
