@@ -62,6 +62,9 @@ def test_bad_requests_name_the_column() -> None:
         cross_tabulate(data, ["a"], weights="w")
     with pytest.raises(SurveyInputError, match="'a': a variable to tabulate by is given twice"):
         cross_tabulate(data, "a,a")
+    negative = pa.table({"a": ["x", "y"], "w": [2.0, -1.5]})
+    with pytest.raises(SurveyInputError, match=r"'w': negative weights \(the lowest is -1\.5\)"):
+        cross_tabulate(negative, ["a"], weights="w")
 
 
 def test_tabulate_command(tmp_path: Path) -> None:

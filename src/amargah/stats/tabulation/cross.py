@@ -139,6 +139,8 @@ def cross_tabulate(
         if weights is not None:
             weight = exp.cast(quoted_column(names[weights]), exp.DataType.build("double"))
             selections.append(exp.func("sum", weight).as_("w"))
+            # checked in the same pass: a weighted count of persons has no negative weights
+            selections.append(exp.func("min", weight.copy()).as_("wmin"))
         query = exp.select(*selections).from_(exp.to_table(source))
         if where is not None:
             query = query.where(parse_condition(where, columns=names))
@@ -149,6 +151,10 @@ def cross_tabulate(
         result = engine.execute(query)
     finally:
         engine.unregister(source)
+    if weights is not None and result.num_rows:
+        lowest = pc.min(result.column("wmin")).as_py()
+        if lowest is not None and lowest < 0:
+            raise SurveyInputError(f"negative weights (the lowest is {lowest:g})", column=weights)
     return _build(variables, result, weighted=weights is not None)
 
 
