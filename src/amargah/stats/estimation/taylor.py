@@ -660,8 +660,7 @@ def linear_rows(
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = uy if statistic == "total" else (uy - mean[None, :] * uw) / w_total[None, :]
         z, cells = _centre(design, z, cells, centred)
-    design.units.check_later_stages()
-    variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
+    variance = _linearised_variance(design, z, cells)
     return _rows(
         design,
         agg,
@@ -805,8 +804,7 @@ def estimate_ratio(
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = (pair[0] - ratio[None, :] * pair[1]) / s["x"][None, :]
         z, cells = _centre(design, z, cells, centred)
-    design.units.check_later_stages()
-    variance = design_variance(z, cells, design.units.stages, design.lonely_psu)
+    variance = _linearised_variance(design, z, cells)
     rows = _rows(
         design,
         agg,
@@ -864,3 +862,10 @@ def _rows(
             )
         )
     return rows
+
+
+def _linearised_variance(design: Design, z: FloatArray, cells: UnitCells) -> FloatArray:
+    """`design_variance` over the design's stages, once any lonely-PSU error owed at a
+    later stage (which replicate weights do not need) has been raised."""
+    design.units.check_later_stages()
+    return design_variance(z, cells, design.units.stages, design.lonely_psu)

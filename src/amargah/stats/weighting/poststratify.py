@@ -219,6 +219,32 @@ def _population(
     return sizes
 
 
+def match_levels(
+    sizes: Mapping[tuple[str, ...], float],
+    sample_levels: Sequence[tuple[str, ...]],
+    columns: Sequence[str],
+    *,
+    noun: str,
+    partial: bool | None = None,
+) -> None:
+    """Refuse a level of the sample missing from the population table, and a level of
+    the population without sample rows (as R's ``postStratify`` does unless
+    ``partial=TRUE``; ``partial=None``: the step has no such option, as R's ``rake``)."""
+    absent = [level for level in sample_levels if level not in sizes]
+    if absent:
+        raise SurveyInputError(
+            f"{noun} {'/'.join(absent[0])} of the sample is not in the population table",
+            column="+".join(columns),
+        )
+    unused = sorted(set(sizes) - set(sample_levels))
+    if unused and not partial:
+        hint = "; use partial to ignore such levels" if partial is not None else ""
+        raise SurveyInputError(
+            f"{noun} {'/'.join(unused[0])} of the population has no sample rows{hint}",
+            column="+".join(columns),
+        )
+
+
 def _add_size(
     sizes: dict[tuple[str, ...], float], level: tuple[str, ...], size: Any, row: int
 ) -> None:
@@ -267,19 +293,7 @@ def poststratify(
     sample_total, sample_rows = sums.totals()
     sizes = _population(population, columns)
     sample_keys = [tuple(_label(v) for v in label) for label in labels]
-    absent = [k for k in sample_keys if k not in sizes]
-    if absent:
-        raise SurveyInputError(
-            f"post-stratum {'/'.join(absent[0])} of the sample is not in the population table",
-            column="+".join(columns),
-        )
-    unused = sorted(set(sizes) - set(sample_keys))
-    if unused and not partial:
-        raise SurveyInputError(
-            f"post-stratum {'/'.join(unused[0])} of the population has no sample rows; "
-            "use partial to ignore such post-strata",
-            column="+".join(columns),
-        )
+    match_levels(sizes, sample_keys, columns, noun="post-stratum", partial=partial)
     population_size = np.array([sizes[k] for k in sample_keys])
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = population_size / sample_total

@@ -28,7 +28,13 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
 from amargah.stats.weighting.chain import WeightingStep, with_step
-from amargah.stats.weighting.poststratify import PostStrata, _label, _population, cell_sums
+from amargah.stats.weighting.poststratify import (
+    PostStrata,
+    _label,
+    _population,
+    cell_sums,
+    match_levels,
+)
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -157,20 +163,8 @@ def rake(
         distinct = sorted(set(labels))
         index = {label: i for i, label in enumerate(distinct)}
         sizes = _population(population, group)
-        absent = [label for label in distinct if label not in sizes]
-        if absent:
-            raise SurveyInputError(
-                f"margin level {'/'.join(absent[0])} of the sample is not in the population",
-                column="+".join(group),
-            )
-        # R's rake post-stratifies on each margin without partial=TRUE: a population
-        # level with no sample rows is an error (the margins would not add up alike)
-        unused = sorted(set(sizes) - set(distinct))
-        if unused:
-            raise SurveyInputError(
-                f"margin level {'/'.join(unused[0])} of the population has no sample rows",
-                column="+".join(group),
-            )
+        # R's rake post-stratifies on each margin without partial=TRUE
+        match_levels(sizes, distinct, group, noun="margin level")
         levels.append(np.array([index[label] for label in labels], dtype=np.int64))
         level_counts.append(len(distinct))
         populations.append(np.array([sizes[label] for label in distinct]))
