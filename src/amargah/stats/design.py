@@ -1398,10 +1398,24 @@ class ReplicateDesign(Design):
             ratio = poststratum_ratio(base, self._scheme)
             if raking is not None:
                 weight = raking.base_weight * groups.factor[raking.cell]
-                df = grouped_df(base, self._scheme, psu[raking.unit], raking.cell, ratio, weight)
+                df = grouped_df(
+                    base,
+                    self._scheme,
+                    psu[raking.unit],
+                    raking.cell,
+                    ratio,
+                    weight,
+                    raking.pair_rows,
+                )
             else:
                 df = grouped_df(
-                    base, self._scheme, psu[groups.unit], groups.stratum, ratio, groups.weight
+                    base,
+                    self._scheme,
+                    psu[groups.unit],
+                    groups.stratum,
+                    ratio,
+                    groups.weight,
+                    groups.pair_rows,
                 )
             return ReplicateDesign(
                 base,

@@ -577,7 +577,10 @@ def _cell_dfs(
     multipliers = psu_multipliers(design, scheme)
     for c in partial:
         columns = multipliers[:, present[:, c]]
-        dfs[c] = rank_df(columns @ columns.T)
+        if columns.size * columns.shape[0] <= _EXACT_RANK_WORK:
+            dfs[c] = rank_rows_df(columns.T)
+        else:
+            dfs[c] = rank_df(columns @ columns.T)
     return dfs
 
 
@@ -736,8 +739,8 @@ def _supplied_totals(
     return CellTotals(full, replicates, count, weighted_count, domains, levels, dfs)
 
 
-# replicate weights fetched at a time to form their cross-products (128 MB of floats)
-_GRAM_VALUES = 16_000_000
+# replicate weights fetched or formed at a time (128 MB of floats)
+_ROW_VALUES = 16_000_000
 
 
 def _supplied_dfs(
@@ -749,19 +752,22 @@ def _supplied_dfs(
 ) -> FloatArray:
     """Shape (domains,): rank less one of each domain's rows of the replicate columns.
 
-    The columns come from the engine in slices of rows (by row number) and their
-    cross-products are summed per domain in numpy: a wide aggregation of every pair
-    of columns costs the engine far more.
+    The columns come from the engine in slices of rows (by row number); each domain's
+    rows go into its `RowFactor` (R's rank), or beyond `_EXACT_RANK_WORK` into its
+    cross-products (`rank_df`). Either is done in numpy: a wide aggregation of every
+    pair of columns costs the engine far more.
     """
     from amargah.stats.design import ROW_COLUMN
 
     count = len(scheme.columns)
-    grams = np.zeros((len(domains), count, count))
+    exact = design.row_count * count**2 <= _EXACT_RANK_WORK
+    factors = [RowFactor(count) for _ in domains] if exact else []
+    grams = np.zeros((0 if exact else len(domains), count, count))
     index = {tuple(d[c] for c in by): i for i, d in enumerate(domains)}
     selections: list[exp.Expr] = [design.column(c).as_(f"g{i}") for i, c in enumerate(by)]
     selections += [design.number(c).as_(f"r{i}") for i, c in enumerate(scheme.columns)]
     row = exp.column(ROW_COLUMN, quoted=True)
-    step = max(1, _GRAM_VALUES // count)
+    step = max(1, _ROW_VALUES // count)
     for start in range(0, design.row_count, step):
         within = exp.and_(
             exp.GTE(this=row.copy(), expression=exp.Literal.number(start)),
@@ -779,14 +785,19 @@ def _supplied_dfs(
         for i in range(count):
             values[i] = result.column(f"r{i}").to_numpy(zero_copy_only=False)
         np.nan_to_num(values, copy=False)
-        if not by:
-            grams[0] += values @ values.T
-            continue
-        keys = zip(*(result.column(f"g{i}").to_pylist() for i in range(len(by))), strict=True)
-        domain = np.array([index.get(tuple(k), -1) for k in keys], dtype=np.int64)
+        if by:
+            keys = zip(*(result.column(f"g{i}").to_pylist() for i in range(len(by))), strict=True)
+            domain = np.array([index.get(tuple(k), -1) for k in keys], dtype=np.int64)
+        else:
+            domain = np.zeros(result.num_rows, dtype=np.int64)
         for d in np.unique(domain[domain >= 0]):
-            part = values[:, domain == d]
-            grams[d] += part @ part.T
+            part = values if not by else values[:, domain == d]
+            if exact:
+                factors[d].add(part.T)
+            else:
+                grams[d] += part @ part.T
+    if exact:
+        return np.array([factor.df() for factor in factors])
     return np.array([rank_df(gram) for gram in grams])
 
 
@@ -900,19 +911,96 @@ def psu_multipliers(design: Design, scheme: ReplicateScheme) -> FloatArray:
     return _replicate(scheme, design, np.eye(n), np.ones(n))
 
 
+# R's degf takes the rank of the replicate weights as ``qr(..., tol = 1e-5)`` finds it
+_QR_TOLERANCE = 1e-5
+# columns decided one by one within a block; the blocks' projections are matrix products
+_RANK_BLOCK = 64
+# above this much work (rows x replicates squared), the rank is taken from the
+# cross-products' eigenvalues instead of R's column-by-column rule (about 10 s here)
+_EXACT_RANK_WORK = 2e11
+
+
 def rank_df(gram: FloatArray) -> float:
-    """R's ``degf`` of replicate weights: their rank minus one.
+    """Degrees of freedom (rank less one) of replicate weights known by their
+    cross-products only: the eigenvalues above 1e-10 of the largest.
 
     ``gram`` is the (replicates, replicates) matrix of cross-products of the replicate
     weight columns (rows may be scaled by any positive number: the rank is the same).
-    R's ``qr(..., tol=1e-5)`` counts columns above 1e-5 of their norm; eigenvalues
-    of the cross-products are squares, so the threshold is 1e-10 of the largest.
+    R's own rule (`rank_rows_df`) needs the rows: whether a column is within 1e-5 of
+    the span of the columns before it cannot be told reliably from cross-products,
+    whose rounding errors are as large as that where columns are nearly dependent.
+    The two rules agree but where a column is nearly, not quite, a combination of
+    others, as replicate weights raked short of convergence are.
     """
     values = np.linalg.eigvalsh((gram + gram.T) / 2)
     top = float(values.max()) if values.size else 0.0
     if top <= 0:
         return 0.0
     return float(np.count_nonzero(values > top * 1e-10) - 1)
+
+
+def rank_rows_df(rows: FloatArray) -> float:
+    """R's ``degf`` of the replicate weight matrix ``rows`` (rows, replicates): its rank
+    as R's ``qr(tol = 1e-5)`` counts it, less one.
+
+    ``rows`` may be any matrix whose columns have the same cross-products as R's (one
+    row per data row), such as the triangular factor `RowFactor` keeps. R's QR
+    (LINPACK ``dqrdc2``) takes the columns in order and sets aside for good each one
+    whose part orthogonal to the columns kept before it has a norm below 1e-5 of the
+    column's own; the rank is the columns kept (at most the rows). Here the kept
+    columns' orthonormal basis is built block by block (Gram-Schmidt with every
+    projection made twice, which keeps it orthonormal to rounding), and the parts'
+    norms are the ones R's Householder steps give.
+    """
+    m, n = rows.shape
+    norms = np.linalg.norm(rows, axis=0)
+    if n == 0 or not np.any(norms > 0):
+        return 0.0
+    # a column of zeros is measured against 1, as dqrdc2 does
+    threshold = _QR_TOLERANCE * np.where(norms > 0, norms, 1.0)
+    basis = np.zeros((m, min(m, n)))
+    kept = 0
+    for start in range(0, n, _RANK_BLOCK):
+        if kept == basis.shape[1]:
+            break  # the kept columns span the rows: nothing is left of any other
+        block = rows[:, start : start + _RANK_BLOCK].copy()
+        for _ in range(2):
+            done = basis[:, :kept]
+            block -= done @ (done.T @ block)
+        first = kept
+        for j in range(block.shape[1]):
+            part = block[:, j]
+            for _ in range(2):
+                new = basis[:, first:kept]
+                part -= new @ (new.T @ part)
+            norm = float(np.linalg.norm(part))
+            if norm < threshold[start + j] or kept == basis.shape[1]:
+                continue
+            basis[:, kept] = part / norm
+            kept += 1
+    return float(kept - 1)
+
+
+class RowFactor:
+    """Rows of a replicate weight matrix taken in slices, kept as a triangular factor
+    (replicates x replicates at most) with the same column cross-products and the same
+    rank by R's rule: each slice is stacked under the factor and reduced by a
+    Householder QR, whose rounding is that of the rows, not of their cross-products.
+    """
+
+    def __init__(self, replicates: int) -> None:
+        self._factor = np.zeros((0, replicates))
+
+    def add(self, rows: FloatArray) -> None:
+        """Take ``rows`` (rows, replicates) into the factor."""
+        stacked = np.concatenate([self._factor, rows])
+        if stacked.shape[0] > stacked.shape[1]:
+            stacked = np.asarray(np.linalg.qr(stacked, mode="r"), dtype=float)
+        self._factor = stacked
+
+    def df(self) -> float:
+        """R's ``degf`` of the rows taken so far (`rank_rows_df`)."""
+        return rank_rows_df(self._factor)
 
 
 def grouped_df(
@@ -922,37 +1010,70 @@ def grouped_df(
     group: IntArray,
     ratio: FloatArray,
     weight: FloatArray,
+    rows: FloatArray | None = None,
 ) -> float:
     """Degrees of freedom of replicate weights ``rho_r(psu) * ratio_r(group)`` per row.
 
-    ``psu``, ``group`` and ``weight`` describe groups of rows (a PSU and a group whose
-    replicate weights are proportional); ``ratio`` has shape (replicates, groups).
-    Rows of a (PSU, group) pair are proportional, so one row per pair present (of
-    non-zero weight) has the same rank. When most pairs are present, the cross-products
-    are those of every pair, ``(P'P) * (Q'Q)`` elementwise, less the absent pairs'.
+    ``psu``, ``group``, ``weight`` and ``rows`` describe groups of data rows (several
+    may share a PSU and a group); ``ratio`` has shape (replicates, groups). R's matrix
+    has a row per data row, and the rows of a (PSU, group) pair are the same (a made
+    design's replicate weights are multipliers of the sampling weight): one row per
+    pair of non-zero weight, scaled by the square root of the pair's ``rows`` (1 when
+    not given), has the same cross-products, and so R's rank (`rank_rows_df`). Beyond
+    `_EXACT_RANK_WORK`, the rank comes from the cross-products (`rank_df`).
     """
     multipliers = psu_multipliers(design, scheme)  # (replicates, PSUs)
     n_groups = ratio.shape[1]
     keep = weight > 0
-    pairs = np.unique(psu[keep] * n_groups + group[keep])
+    pairs, inverse = np.unique(psu[keep] * n_groups + group[keep], return_inverse=True)
+    if rows is None:
+        counts = np.ones(pairs.size)
+    else:
+        counts = np.bincount(inverse.reshape(-1), weights=rows[keep], minlength=pairs.size).astype(
+            float
+        )
+    replicates = multipliers.shape[0]
+    if pairs.size * replicates**2 > _EXACT_RANK_WORK:
+        return rank_df(_pairs_gram(multipliers, ratio, pairs, counts))
+    factor = RowFactor(replicates)
+    step = max(1, _ROW_VALUES // max(replicates, 1))
+    for start in range(0, pairs.size, step):
+        chunk = pairs[start : start + step]
+        columns = multipliers[:, chunk // n_groups] * ratio[:, chunk % n_groups]
+        factor.add((columns * np.sqrt(counts[start : start + step])).T)
+    return factor.df()
+
+
+def _pairs_gram(
+    multipliers: FloatArray, ratio: FloatArray, pairs: IntArray, counts: FloatArray
+) -> FloatArray:
+    """Cross-products of the rows of `grouped_df` (replicates, replicates).
+
+    When every pair counts the same and most pairs are present, they are those of
+    every pair, ``(P'P) * (Q'Q)`` elementwise, less the absent pairs'.
+    """
+    n_groups = ratio.shape[1]
+    replicates = multipliers.shape[0]
+    # a common count scales the cross-products, which leaves the rank as it is
+    uniform = counts.size == 0 or bool(np.all(counts == counts[0]))
     used_psu, used_group = np.unique(pairs // n_groups), np.unique(pairs % n_groups)
     everything = (used_psu[:, None] * n_groups + used_group[None, :]).reshape(-1)
     absent = np.setdiff1d(everything, pairs, assume_unique=True)
-    replicates = multipliers.shape[0]
-    if absent.size < pairs.size:
+    scale = np.sqrt(counts)
+    if uniform and absent.size < pairs.size:
         p, q = multipliers[:, used_psu], ratio[:, used_group]
         gram = (p @ p.T) * (q @ q.T)
-        listed, sign = absent, -1.0
+        listed, sign, scale = absent, -1.0, np.ones(absent.size)
     else:
         gram = np.zeros((replicates, replicates))
         listed, sign = pairs, 1.0
-    # a few million numbers at a time
-    step = max(1, 4_000_000 // max(replicates, 1))
+    step = max(1, _ROW_VALUES // max(replicates, 1))
     for start in range(0, listed.size, step):
         chunk = listed[start : start + step]
         columns = multipliers[:, chunk // n_groups] * ratio[:, chunk % n_groups]
+        columns *= scale[start : start + step]
         gram += sign * (columns @ columns.T)
-    return rank_df(gram)
+    return gram
 
 
 def replicate_variance(scheme: ReplicateScheme, thetas: FloatArray, full: FloatArray) -> FloatArray:

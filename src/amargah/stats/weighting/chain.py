@@ -146,8 +146,9 @@ class Chain:
         Per key column (see `key_expressions`), its distinct values in sorted order.
     members
         Shape (cells, keys): each weighting cell's code in every key column.
-    pair_unit, pair_cell, pair_weight
-        Per (finest unit, weighting cell) with rows: the sampling weight sum (persons).
+    pair_unit, pair_cell, pair_weight, pair_rows
+        Per (finest unit, weighting cell) with rows: the sampling weight sum (persons)
+        and the rows of non-zero weight.
     cell_weight, cell_rows
         Per weighting cell: the sampling weight sum and the rows of non-zero weight.
     factors
@@ -169,6 +170,7 @@ class Chain:
     pair_unit: IntArray
     pair_cell: IntArray
     pair_weight: FloatArray
+    pair_rows: FloatArray
     cell_weight: FloatArray
     cell_rows: FloatArray
     factors: FloatArray
@@ -462,6 +464,7 @@ def build_chain(design: Design) -> Chain:
         pair_unit=unit,
         pair_cell=wcell,
         pair_weight=weight,
+        pair_rows=nonzero_rows,
         cell_weight=cell_weight,
         cell_rows=cell_rows,
         factors=factors,
@@ -538,7 +541,7 @@ def chain_df(design: Design, scheme: ReplicateScheme, ratio: FloatArray) -> floa
         raise AssertionError("the design has no weighting chain")
     psu = design.units.stages[0].cluster[chain.pair_unit]
     weight = chain.pair_weight * chain.factors[-1][chain.pair_cell]
-    return grouped_df(design, scheme, psu, chain.pair_cell, ratio, weight)
+    return grouped_df(design, scheme, psu, chain.pair_cell, ratio, weight, chain.pair_rows)
 
 
 def replicate_calibration(

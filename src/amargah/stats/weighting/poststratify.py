@@ -55,6 +55,9 @@ class PostStrata:
     unit, stratum, weight
         Per (finest unit, post-stratum) pair with rows: the post-stratified weight
         sum (persons).
+    pair_rows
+        Per pair: its data rows (R's replicate weight matrix repeats a pair's row as
+        many times); None where the pairs are not kept.
     centred
         Whether estimators centre linearised values within these groups. Weight
         trimming reuses this structure (groups of equal weights, a factor each) but,
@@ -71,6 +74,7 @@ class PostStrata:
     stratum: IntArray
     weight: FloatArray
     centred: bool = True
+    pair_rows: FloatArray | None = None
 
     @property
     def count(self) -> int:
@@ -304,6 +308,7 @@ def poststratify(
         )
     relation = sums.register(design, factor, prefix="poststrata")
     unit, stratum, pair_weight = sums.by_pair(sums.weight * factor[sums.cell])
+    pair_rows = sums.by_pair(sums.rows)[2]
     strata_info = PostStrata(
         columns=tuple(columns),
         relation=relation,
@@ -314,6 +319,7 @@ def poststratify(
         unit=unit,
         stratum=stratum,
         weight=pair_weight,
+        pair_rows=pair_rows,
     )
     # the relation lives as long as the steps (of any design) that join on it
     release_with(strata_info, design.engine, [relation])
