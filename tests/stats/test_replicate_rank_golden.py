@@ -76,6 +76,20 @@ def test_each_domain_has_the_rank_of_its_subset_as_in_r() -> None:
         assert _close(row.se, expected["se"])
 
 
+def test_a_domains_rank_weighs_rs_rows_by_their_weights() -> None:
+    design = Design(DATA / "rank_weighted.csv", ids="psu", weights="w")
+    margins = [(m, pa_csv.read_csv(DATA / f"rank_weighted_{m}.csv")) for m in ("a", "b", "c")]
+    raked = design.replicate("jk1").rake(margins)
+    (whole,) = raked.quantile("y", 0.5)
+    assert whole.df == REFERENCE["weighted_df"]
+    rows = {row.domain["d"]: row for row in raked.quantile("y", 0.5, by="d") if row.domain}
+    for expected in REFERENCE["weighted_domains"]:
+        row = rows[expected["d"]]
+        assert row.df == expected["df"]
+        assert _close(row.estimate, expected["estimate"])
+        assert _close(row.se, expected["se"])
+
+
 def _dqrdc2_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
     """Rank of ``matrix`` as R's LINPACK QR counts it: Householder steps column by
     column, a column whose remaining norm is below ``tol`` of its first norm moved to
@@ -132,7 +146,7 @@ def test_rank_of_the_rows_is_rs_qr_rank(rows: int, columns: int) -> None:
     assert rank_rows_df(3.0 * matrix) == expected
 
 
-def test_grouped_rows_count_as_many_times_as_the_data_has_them() -> None:
+def test_grouped_rows_weigh_as_the_data_rows_do() -> None:
     design = Design(DATA / "rank_synthetic.csv", ids="1", strata="h", weights="w")
     scheme = design.replicate("jkn")._replicates()
     multipliers = psu_multipliers(design, scheme)
@@ -140,20 +154,24 @@ def test_grouped_rows_count_as_many_times_as_the_data_has_them() -> None:
     psus = multipliers.shape[1]
     groups = 4
     ratio = 1.0 + 0.01 * rng.normal(size=(multipliers.shape[0], groups))
-    # pairs of (PSU, group), some twice, with unequal rows; one of zero weight
+    # groups of rows of (PSU, group), some pairs twice, with unequal weights; one of
+    # zero weight
     psu = np.concatenate([np.arange(psus), rng.integers(0, psus, 60)])
     group = rng.integers(0, groups, psu.size)
-    rows = rng.integers(1, 5, psu.size).astype(float)
-    weight = np.ones(psu.size)
-    weight[5] = 0.0
-    # R's matrix: one row per data row
-    keep = weight > 0
-    repeated = np.repeat(np.flatnonzero(keep), rows[keep].astype(int))
-    matrix = (multipliers[:, psu[repeated]] * ratio[:, group[repeated]]).T
-    assert grouped_df(design, scheme, psu, group, ratio, weight, rows) == rank_rows_df(matrix)
+    rows = rng.integers(1, 5, psu.size)
+    weights = [rng.uniform(10, 40, n) for n in rows]
+    weights[5] = np.zeros(rows[5])
+    weight = np.array([w.sum() for w in weights])
+    squares = np.array([(w**2).sum() for w in weights])
+    # R's matrix: one row per data row, its weight times its replicate factors
+    row_weight = np.concatenate(weights)
+    of = np.repeat(np.arange(psu.size), rows)
+    matrix = (multipliers[:, psu[of]] * ratio[:, group[of]] * row_weight).T[row_weight > 0]
+    assert grouped_df(design, scheme, psu, group, ratio, weight, squares) == rank_rows_df(matrix)
     # the cross-products used beyond the exact rule's work: the same rows'
+    keep = weight > 0
     pairs, inverse = np.unique(psu[keep] * groups + group[keep], return_inverse=True)
-    counts = np.bincount(inverse, weights=rows[keep]).astype(float)
+    counts = np.bincount(inverse, weights=squares[keep]).astype(float)
     gram = _pairs_gram(multipliers, ratio, pairs, counts)
     np.testing.assert_allclose(gram, matrix.T @ matrix, rtol=1e-12)
     assert rank_df(gram) == rank_df(matrix.T @ matrix)

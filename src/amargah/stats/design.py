@@ -1405,7 +1405,7 @@ class ReplicateDesign(Design):
                     raking.cell,
                     ratio,
                     weight,
-                    raking.pair_rows,
+                    raking.base_square * groups.factor[raking.cell] ** 2,
                 )
             else:
                 df = grouped_df(
@@ -1415,7 +1415,7 @@ class ReplicateDesign(Design):
                     groups.stratum,
                     ratio,
                     groups.weight,
-                    groups.pair_rows,
+                    groups.pair_square,
                 )
             return ReplicateDesign(
                 base,

@@ -4,10 +4,12 @@
 # columns that are nearly, not quite, combinations of others, which a threshold on
 # singular values counts differently. Synthetic data: 160 schools-like units in three
 # strata, each its own PSU (with domains: R's degf of each domain's subset); and 160
-# PSUs of one to three rows. Run from the repository root:
+# PSUs of one to three rows; and 40 PSUs of one to five rows of unequal weights, whose
+# domains' ranks need R's rows weighted as they are. Run from the repository root:
 #   Rscript tests/golden/R/replicate_rank.R
 # Writes tests/golden/replicate_rank.json and tests/golden/data/rank_synthetic.csv,
-# rank_clustered.csv, rank_h.csv, rank_a.csv and rank_b.csv. survey 4.1.1.
+# rank_clustered*.csv, rank_weighted*.csv, rank_h.csv, rank_a.csv and rank_b.csv.
+# survey 4.1.1.
 suppressMessages(library(survey))
 library(jsonlite)
 dir <- "tests/golden/data"
@@ -86,7 +88,37 @@ cases[[length(cases) + 1]] <- list(
                 ci = unname(as.numeric(confint(median)))),
   mean = list(estimate = unname(coef(svymean(~y, raked))), se = unname(SE(svymean(~y, raked)))))
 
+# unequal weights within PSUs: R's rows are weight x replicate factors, and a domain's
+# rank depends on the weights (counting each PSU and raking cell once gives 36, not 35)
+set.seed(22)
+size <- sample(1:5, 40, TRUE)
+psu <- rep(seq_len(40), size)
+rows <- length(psu)
+weighted <- data.frame(psu = psu, w = round(runif(rows, 10, 40), 2),
+                       a = sample(c("p", "q"), rows, TRUE),
+                       b = sample(c("x", "y"), rows, TRUE, prob = c(0.3, 0.7)),
+                       c = sample(c("u", "v"), rows, TRUE, prob = c(0.6, 0.4)),
+                       d = sample(c("k", "l"), rows, TRUE), y = round(rnorm(rows, 50, 10), 1))
+write.csv(weighted, file.path(dir, "rank_weighted.csv"), row.names = FALSE)
+total <- sum(weighted$w)
+weighted_margins <- list(
+  a = data.frame(a = c("p", "q"), Freq = round(total * c(0.45, 0.55))),
+  b = data.frame(b = c("x", "y"), Freq = round(total * c(0.35, 0.65))),
+  c = data.frame(c = c("u", "v"), Freq = round(total * c(0.55, 0.45))))
+for (name in names(weighted_margins)) {
+  write.csv(weighted_margins[[name]], file.path(dir, sprintf("rank_weighted_%s.csv", name)),
+            row.names = FALSE)
+}
+raked <- suppressWarnings(rake(
+  as.svrepdesign(svydesign(id = ~psu, weights = ~w, data = weighted), type = "JK1"),
+  list(~a, ~b, ~c), weighted_margins))
+by_d <- svyby(~y, ~d, raked, svyquantile, quantiles = 0.5, ci = TRUE)
+weighted_domains <- lapply(seq_len(nrow(by_d)), function(i) list(
+  d = as.character(by_d$d[i]), df = degf(subset(raked, d == by_d$d[i])),
+  estimate = by_d$y[i], se = by_d$se.y[i]))
+
 writeLines(toJSON(list(source = "survey 4.1.1, tests/golden/R/replicate_rank.R", cases = cases,
-                       domains = domains),
+                       domains = domains, weighted_df = degf(raked),
+                       weighted_domains = weighted_domains),
                   auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE),
            "tests/golden/replicate_rank.json")

@@ -409,6 +409,10 @@ def cell_totals(
     return totals
 
 
+# the name of the pass's sum of squared weights, for the ranks of re-weighted replicates
+_SQUARES = "amargah_square"
+
+
 def _cell_totals(
     design: Design,
     scheme: ReplicateScheme,
@@ -426,13 +430,16 @@ def _cell_totals(
     lambdas = scheme.calibration_coefficients
     calibration = design.calibration
     model_terms: dict[str, exp.Expr] = {}
+    # the pass multiplies a term by the row's weight: this one gives the squares that
+    # weigh R's rows in each cell's rank (`_cell_dfs`)
+    squares = {_SQUARES: design.weight_expression()} if domain_df and ratio is not None else {}
     if domain_df and lambdas is not None and calibration is not None:
         # each model column as a term: the pass's sums of w x_j times it are the
         # cells' moment matrices, whose replicate weights' rank is the cells' df
         model_terms = {f"amargah_x{a}": x.copy() for a, x in enumerate(calibration.columns)}
     agg = domain_pass(
         design,
-        terms={**terms, **model_terms},
+        terms={**terms, **model_terms, **squares},
         by=by,
         where=where,
         variables=variables,
@@ -549,12 +556,20 @@ def _cell_dfs(
         p = ratio.shape[1]
         pair = psu_of_row * p + agg.poststratum
         whole = np.unique(pair[keep]).size
+        # the pass's sum of each unit and cell's squared weights (`_SQUARES`)
+        squares = agg.sums[_SQUARES] * design.units.weight_factor[agg.cells.unit]
         for c in range(k):
             rows = keep & (cell == c)
             if np.unique(pair[rows]).size == whole:
                 continue
             dfs[c] = grouped_df(
-                design, scheme, psu_of_row[rows], agg.poststratum[rows], ratio, weight[rows]
+                design,
+                scheme,
+                psu_of_row[rows],
+                agg.poststratum[rows],
+                ratio,
+                weight[rows],
+                squares[rows],
             )
         return dfs
     present = np.zeros((n_psu, k), dtype=bool)
@@ -1010,27 +1025,29 @@ def grouped_df(
     group: IntArray,
     ratio: FloatArray,
     weight: FloatArray,
-    rows: FloatArray | None = None,
+    squares: FloatArray | None = None,
 ) -> float:
-    """Degrees of freedom of replicate weights ``rho_r(psu) * ratio_r(group)`` per row.
+    """Degrees of freedom of replicate weights ``w * rho_r(psu) * ratio_r(group)`` per row.
 
-    ``psu``, ``group``, ``weight`` and ``rows`` describe groups of data rows (several
-    may share a PSU and a group); ``ratio`` has shape (replicates, groups). R's matrix
-    has a row per data row, and the rows of a (PSU, group) pair are the same (a made
-    design's replicate weights are multipliers of the sampling weight): one row per
-    pair of non-zero weight, scaled by the square root of the pair's ``rows`` (1 when
-    not given), has the same cross-products, and so R's rank (`rank_rows_df`). Beyond
-    `_EXACT_RANK_WORK`, the rank comes from the cross-products (`rank_df`).
+    ``psu``, ``group``, ``weight`` (their sum) and ``squares`` (the sum of their
+    squares) describe groups of data rows of weights ``w`` (several groups may share a
+    PSU and a group); ``ratio`` has shape (replicates, groups). R's matrix has a row per
+    data row, its weight times the row's replicate factors, which are the same for the
+    rows of a (PSU, group) pair: one row per pair of non-zero weight, scaled by the
+    square root of the pair's ``squares`` (1 when not given), has the same
+    cross-products, and so R's rank (`rank_rows_df`). Beyond `_EXACT_RANK_WORK`, the
+    rank comes from the cross-products (`rank_df`).
     """
     multipliers = psu_multipliers(design, scheme)  # (replicates, PSUs)
     n_groups = ratio.shape[1]
     keep = weight > 0
     pairs, inverse = np.unique(psu[keep] * n_groups + group[keep], return_inverse=True)
-    if rows is None:
+    if squares is None:
         counts = np.ones(pairs.size)
     else:
-        counts = np.bincount(inverse.reshape(-1), weights=rows[keep], minlength=pairs.size).astype(
-            float
+        counts = np.asarray(
+            np.bincount(inverse.reshape(-1), weights=squares[keep], minlength=pairs.size),
+            dtype=float,
         )
     replicates = multipliers.shape[0]
     if pairs.size * replicates**2 > _EXACT_RANK_WORK:

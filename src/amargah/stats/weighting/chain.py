@@ -146,9 +146,9 @@ class Chain:
         Per key column (see `key_expressions`), its distinct values in sorted order.
     members
         Shape (cells, keys): each weighting cell's code in every key column.
-    pair_unit, pair_cell, pair_weight, pair_rows
-        Per (finest unit, weighting cell) with rows: the sampling weight sum (persons)
-        and the rows of non-zero weight.
+    pair_unit, pair_cell, pair_weight, pair_square
+        Per (finest unit, weighting cell) with rows: the sampling weights' sum
+        (persons) and sum of squares.
     cell_weight, cell_rows
         Per weighting cell: the sampling weight sum and the rows of non-zero weight.
     factors
@@ -170,7 +170,7 @@ class Chain:
     pair_unit: IntArray
     pair_cell: IntArray
     pair_weight: FloatArray
-    pair_rows: FloatArray
+    pair_square: FloatArray
     cell_weight: FloatArray
     cell_rows: FloatArray
     factors: FloatArray
@@ -340,9 +340,10 @@ def build_chain(design: Design) -> Chain:
     inner = design.select_from(
         *(c.copy().as_(name) for c, name in zip(chain_keys, names, strict=True)),
         exp.func("sum", sampling).as_("w"),
+        exp.func("sum", exp.Mul(this=sampling.copy(), expression=sampling.copy())).as_("w2"),
         rows.as_("n"),
     ).group_by(*(c.copy() for c in chain_keys))
-    result = aggregate_per_unit(design, inner, [*names, "w", "n"])
+    result = aggregate_per_unit(design, inner, [*names, "w", "w2", "n"])
     unit = np.asarray(result.column("unit").to_numpy(), dtype=np.int64)
     key_values: list[pa.Array] = []
     codes: list[IntArray] = []
@@ -360,6 +361,8 @@ def build_chain(design: Design) -> Chain:
     n_cells = members.shape[0]
     weight = np.asarray(result.column("w").to_numpy(zero_copy_only=False), dtype=float)
     weight = np.nan_to_num(weight) * units.weight_factor[unit]
+    square = np.asarray(result.column("w2").to_numpy(zero_copy_only=False), dtype=float)
+    square = np.nan_to_num(square) * units.weight_factor[unit] ** 2
     nonzero_rows = np.asarray(result.column("n").to_numpy(), dtype=float)
     cell_weight = np.bincount(wcell, weights=weight, minlength=n_cells).astype(float)
     cell_rows = np.bincount(wcell, weights=nonzero_rows, minlength=n_cells).astype(float)
@@ -464,7 +467,7 @@ def build_chain(design: Design) -> Chain:
         pair_unit=unit,
         pair_cell=wcell,
         pair_weight=weight,
-        pair_rows=nonzero_rows,
+        pair_square=square,
         cell_weight=cell_weight,
         cell_rows=cell_rows,
         factors=factors,
@@ -540,8 +543,11 @@ def chain_df(design: Design, scheme: ReplicateScheme, ratio: FloatArray) -> floa
     if chain is None:
         raise AssertionError("the design has no weighting chain")
     psu = design.units.stages[0].cluster[chain.pair_unit]
-    weight = chain.pair_weight * chain.factors[-1][chain.pair_cell]
-    return grouped_df(design, scheme, psu, chain.pair_cell, ratio, weight, chain.pair_rows)
+    factor = chain.factors[-1][chain.pair_cell]
+    square = chain.pair_square * factor**2
+    return grouped_df(
+        design, scheme, psu, chain.pair_cell, ratio, chain.pair_weight * factor, square
+    )
 
 
 def replicate_calibration(

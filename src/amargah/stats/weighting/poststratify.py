@@ -55,9 +55,10 @@ class PostStrata:
     unit, stratum, weight
         Per (finest unit, post-stratum) pair with rows: the post-stratified weight
         sum (persons).
-    pair_rows
-        Per pair: its data rows (R's replicate weight matrix repeats a pair's row as
-        many times); None where the pairs are not kept.
+    pair_square
+        Per pair: the sum of its rows' squared post-stratified weights (R's replicate
+        weight matrix has a row per data row, its weight times the pair's replicate
+        factors); None where the pairs are not kept.
     centred
         Whether estimators centre linearised values within these groups. Weight
         trimming reuses this structure (groups of equal weights, a factor each) but,
@@ -74,7 +75,7 @@ class PostStrata:
     stratum: IntArray
     weight: FloatArray
     centred: bool = True
-    pair_rows: FloatArray | None = None
+    pair_square: FloatArray | None = None
 
     @property
     def count(self) -> int:
@@ -95,6 +96,8 @@ class CellSums:
         Per (unit, cell) pair with rows: the unit index and the cell index.
     weight
         Per pair: the sum of the design's weights (persons).
+    square
+        Per pair: the sum of the squared weights (persons squared).
     rows
         Per pair: the number of data rows.
     labels
@@ -106,6 +109,7 @@ class CellSums:
     unit: IntArray
     cell: IntArray
     weight: FloatArray
+    square: FloatArray
     rows: FloatArray
     labels: tuple[tuple[Any, ...], ...]
     types: tuple[pa.DataType, ...]
@@ -171,9 +175,12 @@ def cell_sums(design: Design, columns: Sequence[str], *, missing: str) -> CellSu
     inner = design.select_from(
         *(g.copy().as_(name) for g, name in zip(groups, names, strict=True)),
         exp.func("sum", design.weight_expression()).as_("w"),
+        exp.func(
+            "sum", exp.Mul(this=design.weight_expression(), expression=design.weight_expression())
+        ).as_("w2"),
         exp.func("count", exp.Star()).as_("n"),
     ).group_by(*(g.copy() for g in groups))
-    result = aggregate_per_unit(design, inner, [*names, "w", "n"])
+    result = aggregate_per_unit(design, inner, [*names, "w", "w2", "n"])
     for name, column in zip(names, columns, strict=True):
         if result.column(name).null_count:
             raise SurveyInputError(
@@ -189,6 +196,10 @@ def cell_sums(design: Design, columns: Sequence[str], *, missing: str) -> CellSu
         unit=unit,
         cell=cell,
         weight=weight * design.units.weight_factor[unit],
+        square=np.nan_to_num(
+            np.asarray(result.column("w2").to_numpy(zero_copy_only=False), dtype=float)
+        )
+        * design.units.weight_factor[unit] ** 2,
         rows=np.asarray(result.column("n").to_numpy(), dtype=float),
         labels=tuple(tuple(v[int(m[j])] for j, (_, v) in enumerate(coded)) for m in members),
         types=tuple(result.column(name).type for name in names),
@@ -308,7 +319,7 @@ def poststratify(
         )
     relation = sums.register(design, factor, prefix="poststrata")
     unit, stratum, pair_weight = sums.by_pair(sums.weight * factor[sums.cell])
-    pair_rows = sums.by_pair(sums.rows)[2]
+    pair_square = sums.by_pair(sums.square * factor[sums.cell] ** 2)[2]
     strata_info = PostStrata(
         columns=tuple(columns),
         relation=relation,
@@ -319,7 +330,7 @@ def poststratify(
         unit=unit,
         stratum=stratum,
         weight=pair_weight,
-        pair_rows=pair_rows,
+        pair_square=pair_square,
     )
     # the relation lives as long as the steps (of any design) that join on it
     release_with(strata_info, design.engine, [relation])

@@ -58,9 +58,9 @@ class Raking:
         Shape (margins, C): the level index of each cell in each margin.
     level_counts
         Number of levels of each margin.
-    unit, cell, base_weight, pair_rows
-        Per (finest unit, cell) pair with rows: the base weight sum (persons) and
-        the data rows.
+    unit, cell, base_weight, base_square
+        Per (finest unit, cell) pair with rows: the base weights' sum (persons) and
+        sum of squares.
     populations
         Population size of each level of each margin (persons).
     sweeps
@@ -75,7 +75,7 @@ class Raking:
     unit: IntArray
     cell: IntArray
     base_weight: FloatArray
-    pair_rows: FloatArray
+    base_square: FloatArray
     populations: tuple[FloatArray, ...] = ()
     sweeps: int = 0
 
@@ -192,7 +192,7 @@ def rake(
         warnings.warn(f"raking did not converge in {maxit} sweeps", UserWarning, stacklevel=3)
     relation = sums.register(design, factor, prefix="raking")
     unit, cell, pair_base = sums.by_pair(sums.weight)
-    pair_rows = sums.by_pair(sums.rows)[2]
+    base_square = sums.by_pair(sums.square)[2]
     join = PostStrata(
         columns=tuple(columns),
         relation=relation,
@@ -213,7 +213,7 @@ def rake(
         unit=unit,
         cell=cell,
         base_weight=pair_base,
-        pair_rows=pair_rows,
+        base_square=base_square,
         populations=tuple(populations),
         sweeps=sweeps,
     )
