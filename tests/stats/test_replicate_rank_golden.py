@@ -90,6 +90,18 @@ def test_a_domains_rank_weighs_rs_rows_by_their_weights() -> None:
         assert _close(row.se, expected["se"])
 
 
+def test_raked_replicate_columns_have_the_rank_r_recomputes() -> None:
+    design = Design(DATA / "rank_supplied.csv", ids="1", weights="w")
+    columns = design.with_replicate_weights("rep[0-9]+", method="jk1")
+    raked = columns.rake([(m, pa_csv.read_csv(DATA / f"rank_{m}.csv")) for m in ("h", "a")])
+    expected = REFERENCE["supplied"]
+    # not the full rank of the 160 columns: raking leaves them nearly dependent
+    assert expected["df"] < 159
+    assert raked.quantile("y", 0.5)[0].df == expected["df"]
+    rows = {row.domain["b"]: row.df for row in raked.quantile("y", 0.5, by="b") if row.domain}
+    assert rows == {d["b"]: d["df"] for d in expected["domains"]}
+
+
 def _dqrdc2_rank(matrix: np.ndarray, tol: float = 1e-5) -> int:
     """Rank of ``matrix`` as R's LINPACK QR counts it: Householder steps column by
     column, a column whose remaining norm is below ``tol`` of its first norm moved to

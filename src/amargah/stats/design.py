@@ -1373,7 +1373,11 @@ class ReplicateDesign(Design):
         else (a chain of steps, nonresponse, replicate weight columns) through the
         chain's weighting cells.
         """
-        from amargah.stats.estimation.replication import grouped_df, poststratum_ratio
+        from amargah.stats.estimation.replication import (
+            grouped_df,
+            poststratum_ratio,
+            supplied_dfs,
+        )
         from amargah.stats.weighting.chain import (
             chain_df,
             ensure_chain,
@@ -1385,9 +1389,10 @@ class ReplicateDesign(Design):
             # replicate weight columns: every column re-weighted through every step
             base = ensure_chain(base)
             factors = supplied_factors(base, self._scheme)
-            return ReplicateDesign(
-                base, replace(self._scheme, supplied_factors=factors, kept_degrees=None)
-            )
+            scheme = replace(self._scheme, supplied_factors=factors, kept_degrees=None)
+            # R recomputes the rank of the re-weighted columns
+            df = supplied_dfs(base, scheme, [], [], [{}])[0]
+            return ReplicateDesign(base, replace(scheme, degrees=float(df)))
 
         # R recomputes a re-weighted replicate design's degrees of freedom: the rank of
         # its replicate weights minus one

@@ -8,7 +8,8 @@
 # domains' ranks need R's rows weighted as they are. Run from the repository root:
 #   Rscript tests/golden/R/replicate_rank.R
 # Writes tests/golden/replicate_rank.json and tests/golden/data/rank_synthetic.csv,
-# rank_clustered*.csv, rank_weighted*.csv, rank_h.csv, rank_a.csv and rank_b.csv.
+# rank_clustered*.csv, rank_weighted*.csv, rank_supplied.csv, rank_h.csv, rank_a.csv and
+# rank_b.csv.
 # survey 4.1.1.
 suppressMessages(library(survey))
 library(jsonlite)
@@ -113,12 +114,26 @@ raked <- suppressWarnings(rake(
   as.svrepdesign(svydesign(id = ~psu, weights = ~w, data = weighted), type = "JK1"),
   list(~a, ~b, ~c), weighted_margins))
 by_d <- svyby(~y, ~d, raked, svyquantile, quantiles = 0.5, ci = TRUE)
+weighted_df <- degf(raked)
 weighted_domains <- lapply(seq_len(nrow(by_d)), function(i) list(
   d = as.character(by_d$d[i]), df = degf(subset(raked, d == by_d$d[i])),
   estimate = by_d$y[i], se = by_d$se.y[i]))
 
+# replicate weight columns given with the data (JK1 over the first set's units), raked:
+# R recomputes the rank of the re-weighted columns
+columns <- weights(as.svrepdesign(svydesign(id = ~1, weights = ~w, data = units), type = "JK1"),
+                   "analysis")
+colnames(columns) <- paste0("rep", seq_len(ncol(columns)))
+supplied <- cbind(units, columns)
+write.csv(supplied, file.path(dir, "rank_supplied.csv"), row.names = FALSE)
+given <- svrepdesign(data = supplied, repweights = "rep[0-9]+", weights = ~w, type = "JK1",
+                     combined.weights = TRUE, scale = (ncol(columns) - 1) / ncol(columns))
+raked <- rake(given, list(~h, ~a), margins[c("h", "a")])
+supplied_case <- list(df = degf(raked), domains = lapply(c("x", "y", "z"), function(level)
+  list(b = level, df = degf(subset(raked, b == level)))))
+
 writeLines(toJSON(list(source = "survey 4.1.1, tests/golden/R/replicate_rank.R", cases = cases,
-                       domains = domains, weighted_df = degf(raked),
-                       weighted_domains = weighted_domains),
+                       domains = domains, weighted_df = weighted_df,
+                       weighted_domains = weighted_domains, supplied = supplied_case),
                   auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE),
            "tests/golden/replicate_rank.json")

@@ -136,10 +136,6 @@ class ReplicateScheme:
         weight columns given with the data. After weighting steps, the rank of the
         re-weighted replicate weights.
         """
-        if self.supplied_factors is not None:
-            # re-weighted columns are taken to be of full rank (R recomputes the rank of
-            # the new weights, which re-weighting raises to it in the cases checked)
-            return float(self.count - 1)
         if self.degrees is not None:
             return self.degrees
         if self.jackknife is not None:
@@ -335,7 +331,7 @@ def supplied_scheme(
     )
     # R's degf: the rank of the columns less one (bootstrap columns are often of lower
     # rank than their number)
-    rank = _supplied_dfs(design, scheme, [], [], [{}])[0]
+    rank = supplied_dfs(design, scheme, [], [], [{}])[0]
     return replace(scheme, degrees=float(rank))
 
 
@@ -543,8 +539,10 @@ def _cell_dfs(
     take the rank of their replicate weights, less one. A row's replicate weights are
     its weight times its PSU's multipliers (times its weighting cell's replicate
     factors after weighting), so the rank is that of the distinct (PSU, weighting
-    cell) pairs of rows of positive weight. A cell with every pair of the design
-    has the design's degrees of freedom.
+    cell) pairs of rows of positive weight, each weighed by its rows' squared weights
+    (`grouped_df`). Without weighting steps the multipliers are exact (0, 1, 2 and
+    the like) and the rank clear-cut, so each PSU counts once. A cell with every pair
+    of the design has the design's degrees of freedom.
     """
     k = agg.cells.n_cells
     weight = agg.sums["w"]
@@ -749,8 +747,8 @@ def _supplied_totals(
     count = spread(result.column("amargah_n"))
     weighted_count = spread(result.column("amargah_nobs"))
     dfs = None
-    if domain_df and factors is None:
-        dfs = _supplied_dfs(design, scheme, by, filters, domains)
+    if domain_df:
+        dfs = supplied_dfs(design, scheme, by, filters, domains)
     return CellTotals(full, replicates, count, weighted_count, domains, levels, dfs)
 
 
@@ -758,7 +756,7 @@ def _supplied_totals(
 _ROW_VALUES = 16_000_000
 
 
-def _supplied_dfs(
+def supplied_dfs(
     design: Design,
     scheme: ReplicateScheme,
     by: Sequence[str],
@@ -767,7 +765,9 @@ def _supplied_dfs(
 ) -> FloatArray:
     """Shape (domains,): rank less one of each domain's rows of the replicate columns.
 
-    The columns come from the engine in slices of rows (by row number); each domain's
+    Re-weighted columns (``scheme.supplied_factors``) are taken times their weighting
+    cell's factors, as R's re-weighted replicate weights are. The columns come from
+    the engine in slices of rows (by row number); each domain's
     rows go into its `RowFactor` (R's rank), or beyond `_EXACT_RANK_WORK` into its
     cross-products (`rank_df`). Either is done in numpy: a wide aggregation of every
     pair of columns costs the engine far more.
@@ -776,11 +776,14 @@ def _supplied_dfs(
 
     count = len(scheme.columns)
     exact = design.row_count * count**2 <= _EXACT_RANK_WORK
-    factors = [RowFactor(count) for _ in domains] if exact else []
+    row_factors = [RowFactor(count) for _ in domains] if exact else []
     grams = np.zeros((0 if exact else len(domains), count, count))
     index = {tuple(d[c] for c in by): i for i, d in enumerate(domains)}
     selections: list[exp.Expr] = [design.column(c).as_(f"g{i}") for i, c in enumerate(by)]
     selections += [design.number(c).as_(f"r{i}") for i, c in enumerate(scheme.columns)]
+    reweighted, chain = scheme.supplied_factors, design.chain
+    chain_keys = key_expressions(design) if reweighted is not None and chain is not None else []
+    selections += [k.copy().as_(f"c{j}") for j, k in enumerate(chain_keys)]
     row = exp.column(ROW_COLUMN, quoted=True)
     step = max(1, _ROW_VALUES // count)
     for start in range(0, design.row_count, step):
@@ -800,6 +803,9 @@ def _supplied_dfs(
         for i in range(count):
             values[i] = result.column(f"r{i}").to_numpy(zero_copy_only=False)
         np.nan_to_num(values, copy=False)
+        if chain_keys and reweighted is not None and chain is not None:
+            codes = [result.column(f"c{j}") for j in range(len(chain_keys))]
+            values *= reweighted[:, chain.locate(codes, result.num_rows)]
         if by:
             keys = zip(*(result.column(f"g{i}").to_pylist() for i in range(len(by))), strict=True)
             domain = np.array([index.get(tuple(k), -1) for k in keys], dtype=np.int64)
@@ -808,11 +814,11 @@ def _supplied_dfs(
         for d in np.unique(domain[domain >= 0]):
             part = values if not by else values[:, domain == d]
             if exact:
-                factors[d].add(part.T)
+                row_factors[d].add(part.T)
             else:
                 grams[d] += part @ part.T
     if exact:
-        return np.array([factor.df() for factor in factors])
+        return np.array([factor.df() for factor in row_factors])
     return np.array([rank_df(gram) for gram in grams])
 
 
