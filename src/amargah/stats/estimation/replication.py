@@ -767,10 +767,10 @@ def supplied_dfs(
 
     Re-weighted columns (``scheme.supplied_factors``) are taken times their weighting
     cell's factors, as R's re-weighted replicate weights are. The columns come from
-    the engine in slices of rows (by row number); each domain's
-    rows go into its `RowFactor` (R's rank), or beyond `_EXACT_RANK_WORK` into its
-    cross-products (`rank_df`). Either is done in numpy: a wide aggregation of every
-    pair of columns costs the engine far more.
+    the engine in slices of rows (by row number); each domain's rows go into its
+    `RowFactor` (R's rank), or beyond `_EXACT_RANK_WORK` into its cross-products
+    (`rank_df`). Either is done in numpy: a wide aggregation of every pair of columns
+    costs the engine far more.
     """
     from amargah.stats.design import ROW_COLUMN
 
