@@ -234,9 +234,12 @@ R_SCRIPT = textwrap.dedent(
     invisible(svyby(~y1, ~domain50, warm, svymean)); invisible(svyquantile(~y1, warm, 0.5))
     timed <- function(name, expr) {
       start <- Sys.time()
-      ok <- tryCatch({ force(expr); TRUE },
-                     error = function(e) { message(task, ": ", conditionMessage(e)); FALSE })
-      out[[name]] <<- if (ok) as.numeric(difftime(Sys.time(), start, units = "secs")) else "failed"
+      # a failure is a result: its message (quotes out, for the JSON line) goes in the table
+      failure <- tryCatch({ force(expr); NULL }, error = function(e) {
+        substr(gsub('[\\\\"]', "'", gsub("[[:space:]]+", " ", conditionMessage(e))), 1, 160) })
+      out[[name]] <<- if (is.null(failure)) {
+        as.numeric(difftime(Sys.time(), start, units = "secs"))
+      } else paste("failed:", failure)
     }
     des <- function() svydesign(ids = ~psu, strata = ~stratum, weights = ~w, data = data)
     for (task in tasks) {
