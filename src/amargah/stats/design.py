@@ -1376,7 +1376,7 @@ class ReplicateDesign(Design):
         from amargah.stats.estimation.replication import (
             grouped_df,
             poststratum_ratio,
-            supplied_dfs,
+            supplied_df,
         )
         from amargah.stats.weighting.chain import (
             chain_df,
@@ -1391,8 +1391,7 @@ class ReplicateDesign(Design):
             factors = supplied_factors(base, self._scheme)
             scheme = replace(self._scheme, supplied_factors=factors, kept_degrees=None)
             # R recomputes the rank of the re-weighted columns
-            df = supplied_dfs(base, scheme, [], [], [{}])[0]
-            return ReplicateDesign(base, replace(scheme, degrees=float(df)))
+            return ReplicateDesign(base, replace(scheme, degrees=supplied_df(base, scheme)))
 
         # R recomputes a re-weighted replicate design's degrees of freedom: the rank of
         # its replicate weights minus one

@@ -331,8 +331,7 @@ def supplied_scheme(
     )
     # R's degf: the rank of the columns less one (bootstrap columns are often of lower
     # rank than their number)
-    rank = supplied_dfs(design, scheme, [], [], [{}])[0]
-    return replace(scheme, degrees=float(rank))
+    return replace(scheme, degrees=supplied_df(design, scheme))
 
 
 def _natural(name: str) -> list[Any]:
@@ -756,6 +755,11 @@ def _supplied_totals(
 _ROW_VALUES = 16_000_000
 
 
+def supplied_df(design: Design, scheme: ReplicateScheme) -> float:
+    """Rank less one of the whole design's replicate columns (R's ``degf``)."""
+    return float(supplied_dfs(design, scheme, [], [], [{}])[0])
+
+
 def supplied_dfs(
     design: Design,
     scheme: ReplicateScheme,
@@ -781,8 +785,11 @@ def supplied_dfs(
     index = {tuple(d[c] for c in by): i for i, d in enumerate(domains)}
     selections: list[exp.Expr] = [design.column(c).as_(f"g{i}") for i, c in enumerate(by)]
     selections += [design.number(c).as_(f"r{i}") for i, c in enumerate(scheme.columns)]
-    reweighted, chain = scheme.supplied_factors, design.chain
-    chain_keys = key_expressions(design) if reweighted is not None and chain is not None else []
+    # re-weighted columns: each row's are multiplied by its weighting cell's factors
+    reweighting = None
+    if scheme.supplied_factors is not None and design.chain is not None:
+        reweighting = (scheme.supplied_factors, design.chain)
+    chain_keys = key_expressions(design) if reweighting is not None else []
     selections += [k.copy().as_(f"c{j}") for j, k in enumerate(chain_keys)]
     row = exp.column(ROW_COLUMN, quoted=True)
     step = max(1, _ROW_VALUES // count)
@@ -803,9 +810,10 @@ def supplied_dfs(
         for i in range(count):
             values[i] = result.column(f"r{i}").to_numpy(zero_copy_only=False)
         np.nan_to_num(values, copy=False)
-        if chain_keys and reweighted is not None and chain is not None:
+        if reweighting is not None:
+            factors, chain = reweighting
             codes = [result.column(f"c{j}") for j in range(len(chain_keys))]
-            values *= reweighted[:, chain.locate(codes, result.num_rows)]
+            values *= factors[:, chain.locate(codes, result.num_rows)]
         if by:
             keys = zip(*(result.column(f"g{i}").to_pylist() for i in range(len(by))), strict=True)
             domain = np.array([index.get(tuple(k), -1) for k in keys], dtype=np.int64)
