@@ -37,7 +37,7 @@ from amargah.stats.estimation.taylor import (
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
-from amargah.stats.weighting.chain import key_expressions
+from amargah.stats.weighting.chain import key_expressions, refuse_empty_replicate_group
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -867,9 +867,11 @@ def poststratum_ratio(design: Design, scheme: ReplicateScheme) -> FloatArray:
         .reshape(stage.n_clusters, p)
     )
     replicate_sums = _replicate(scheme, design, per_psu, per_psu.sum(axis=0))
+    nonresponse = bool(design.steps) and design.steps[-1].kind == "nonresponse"
+    refuse_empty_replicate_group(replicate_sums, strata, nonresponse=nonresponse)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = strata.population[None, :] / replicate_sums / strata.factor[None, :]
-    # a replicate without sample weight in a post-stratum has nothing there to rescale
+    # a post-stratum of population zero (nonrespondents) has nothing to rescale
     return np.asarray(np.where(replicate_sums > 0, ratio, 0.0), dtype=float)
 
 

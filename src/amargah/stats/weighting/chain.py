@@ -31,6 +31,7 @@ are these tables; with categorical ones they stay small.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -274,6 +275,7 @@ class Chain:
                 groups, cell = _present(step.groups), _present(self.cells[s])
                 sums = np.zeros((groups.count, base.shape[0]))
                 np.add.at(sums, cell, current.T)
+                refuse_empty_replicate_group(sums.T, groups, nonresponse=step.kind == "nonresponse")
                 with np.errstate(divide="ignore", invalid="ignore"):
                     scale = np.where(sums > 0, groups.population[:, None] / sums, 0.0)
                 factor = factor * scale.T[:, cell]
@@ -291,6 +293,62 @@ class Chain:
                     "weights, then make the replicates"
                 )
         return factor
+
+
+def refuse_empty_replicate_level(
+    replicate_sums: FloatArray,
+    population: FloatArray,
+    labels: Sequence[tuple[object, ...]],
+    columns: Sequence[str],
+    *,
+    missing: str,
+) -> None:
+    """Refuse a replicate with no sample weight in a level that has a population.
+
+    ``replicate_sums`` has shape (replicates, levels): each replicate's weight sum in
+    every level (persons); ``population`` the level's population size; ``missing``
+    what the replicate lacks, ``"no sample in post-stratum"`` say. Such a
+    replicate cannot be scaled to the level's population: R's ``postStratify`` and
+    ``rake`` give its weights as ``NaN``. Its estimate would miss the level, and the
+    SE would grow with that level's population, so nothing is computed.
+    """
+    empty = (replicate_sums <= 0) & (population[None, :] > 0)
+    if not empty.any():
+        return
+    replicate, level = (int(i[0]) for i in np.nonzero(empty))
+    others = int(empty.any(axis=1).sum()) - 1
+    more = f" (and {others} more)" if others else ""
+    raise SurveyInputError(
+        f"replicate {replicate + 1}{more} has {missing} "
+        f"{'/'.join(str(v) for v in labels[level])}, so its weights cannot be scaled to "
+        "that level's population (the replicate gives no weight to its PSUs); "
+        "collapse the level with a neighbouring one",
+        column="+".join(columns),
+    )
+
+
+def refuse_empty_replicate_group(
+    replicate_sums: FloatArray, groups: PostStrata, *, nonresponse: bool
+) -> None:
+    """`refuse_empty_replicate_level` for post-strata, or for the weighting classes of a
+    nonresponse adjustment (whose groups are the classes split by response status:
+    only the respondents' have a population)."""
+    if not nonresponse:
+        refuse_empty_replicate_level(
+            replicate_sums,
+            groups.population,
+            groups.labels,
+            groups.columns,
+            missing="no sample in post-stratum",
+        )
+        return
+    refuse_empty_replicate_level(
+        replicate_sums,
+        groups.population,
+        [label[:-1] for label in groups.labels],
+        groups.columns[:-1],
+        missing="no respondents in weighting class",
+    )
 
 
 def key_expressions(design: Design) -> list[exp.Expr]:

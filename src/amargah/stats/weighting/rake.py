@@ -27,7 +27,11 @@ from amargah.stats.engine import release_with
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, IntArray, UnitCells
 from amargah.stats.expressions import parse_terms
-from amargah.stats.weighting.chain import WeightingStep, with_step
+from amargah.stats.weighting.chain import (
+    WeightingStep,
+    refuse_empty_replicate_level,
+    with_step,
+)
 from amargah.stats.weighting.poststratify import (
     PostStrata,
     _label,
@@ -66,6 +70,9 @@ class Raking:
     sweeps
         Sweeps made over the margins (replicates of a replicate design are raked
         with as many, as R does).
+    margin_columns, level_labels
+        Columns of each margin, and the levels of each (a tuple of values each), in
+        the order of ``levels``' indexes: to name a level in an error.
     """
 
     rows: FloatArray
@@ -78,20 +85,31 @@ class Raking:
     base_square: FloatArray
     populations: tuple[FloatArray, ...] = ()
     sweeps: int = 0
+    margin_columns: tuple[tuple[str, ...], ...] = ()
+    level_labels: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
     def replicate_factors(self, cell_base: FloatArray) -> FloatArray:
         """Raking factors, shape (replicates, C), of replicate base weights per cell.
 
         ``cell_base`` has shape (replicates, C); each replicate is raked on its own
         for `sweeps` sweeps (R's ``rake`` of a replicate design post-stratifies every
-        replicate at each step).
+        replicate at each step). A replicate with no sample in a margin's level is
+        refused (`refuse_empty_replicate_level`).
         """
         factor = np.ones_like(cell_base)
-        for _ in range(self.sweeps):
+        for sweep in range(self.sweeps):
             for m, count in enumerate(self.level_counts):
                 level = self.levels[m]
                 current = np.zeros((cell_base.shape[0], count))
                 np.add.at(current.T, level, (cell_base * factor).T)
+                if sweep == 0:  # factors stay positive: a level empty later is empty now
+                    refuse_empty_replicate_level(
+                        current,
+                        self.populations[m],
+                        self.level_labels[m],
+                        self.margin_columns[m],
+                        missing="no sample in margin level",
+                    )
                 with np.errstate(divide="ignore", invalid="ignore"):
                     step = np.where(current > 0, self.populations[m][None, :] / current, 0.0)
                 factor = factor * step[:, level]
@@ -157,6 +175,7 @@ def rake(
     values = sums.labels
     # each margin: the level of every cell, and the population of every level
     levels: list[IntArray] = []
+    level_labels: list[tuple[tuple[str, ...], ...]] = []
     level_counts: list[int] = []
     populations: list[FloatArray] = []
     for group, (spec, population) in zip(margin_columns, margins, strict=True):
@@ -169,6 +188,7 @@ def rake(
         match_levels(sizes, distinct, group, noun="margin level")
         levels.append(np.array([index[label] for label in labels], dtype=np.int64))
         level_counts.append(len(distinct))
+        level_labels.append(tuple(distinct))
         populations.append(np.array([sizes[label] for label in distinct]))
         _ = spec
     factor = np.ones(n_cells)
@@ -216,6 +236,8 @@ def rake(
         base_square=base_square,
         populations=tuple(populations),
         sweeps=sweeps,
+        margin_columns=tuple(tuple(group) for group in margin_columns),
+        level_labels=tuple(level_labels),
     )
     # the relation lives as long as the steps (of any design) that join on it
     release_with(join, design.engine, [relation])
