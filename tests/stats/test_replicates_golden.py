@@ -95,8 +95,10 @@ def test_replicate_methods_check_the_design() -> None:
     stratified = Design(table, ids="psu", strata="h", nest=True)
     with pytest.raises(SurveyInputError, match="JK1 is for unstratified"):
         stratified.replicate("jk1")
-    with pytest.raises(SurveyInputError, match="two PSUs"):
+    with pytest.raises(SurveyInputError, match=r"an odd number \(3\)"):
         stratified.replicate("brr")
+    with pytest.raises(SurveyInputError, match="needs a stratified design"):
+        Design(table).replicate("brr")
     with pytest.raises(SurveyInputError, match="JKn is for stratified"):
         Design(table).replicate("jkn")
 

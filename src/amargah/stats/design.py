@@ -963,7 +963,8 @@ class Design:
         method
             ``"jk1"`` (unstratified jackknife), ``"jkn"`` (stratified jackknife; the
             first-stage fpc enters the replicate scales as in R), ``"brr"`` (balanced
-            half-samples from a Sylvester Hadamard matrix, two PSUs per stratum),
+            half-samples from R's Hadamard matrix; the PSUs of a stratum are paired,
+            a stratum with an even number above two split into pairs as R does),
             ``"fay"`` (BRR with Fay's ``fay_rho``) or ``"bootstrap"`` (Rao-Wu rescaling
             bootstrap, ``n_h - 1`` PSUs drawn with replacement per stratum).
         replicates

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
@@ -38,6 +39,8 @@ from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
 from amargah.stats.weighting.chain import key_expressions, refuse_empty_replicate_group
+
+BoolArray = npt.NDArray[np.bool_]
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -183,37 +186,25 @@ def make_scheme(
         return _jkn(design, fpc, mse=mse)
     if method in ("brr", "fay"):
         if not has_strata:
-            raise SurveyInputError("BRR needs a stratified design with two PSUs per stratum")
+            raise SurveyInputError(
+                "BRR pairs the PSUs within strata: it needs a stratified design (R's "
+                "as.svrepdesign too); use jk1 or bootstrap"
+            )
         rho = fay_rho if method == "fay" else 0.0
         if method == "fay" and not 0 < rho < 1:
             raise SurveyInputError(f"Fay's rho must be between 0 and 1, not {fay_rho}")
-        if np.any(n_h != 2):
-            h = int(np.flatnonzero(n_h != 2)[0])
-            raise SurveyInputError(
-                f"BRR needs exactly two PSUs in every stratum; a stratum has {n_h[h]:g}",
-                column=design.stratum_columns[0],
-            )
-        strata_order = _strata_in_sorted_order(design)
-        # R's choice of matrix: another of the same order changes the SEs of means
-        hadamard = brr_hadamard(stage.n_strata)
-        order = hadamard.shape[1]
-        multipliers = np.empty((order, stage.n_clusters))
         # within a stratum, the PSU appearing first in the data is R's "first" PSU
         # (units are numbered in order of appearance)
         appearance = np.full(stage.n_clusters, stage.cluster.shape[0])
         np.minimum.at(appearance, stage.cluster, np.arange(stage.cluster.shape[0]))
-        first = np.full(stage.n_strata, -1)
-        for psu in np.argsort(appearance, kind="stable"):
-            h = psu_stratum[psu]
-            if first[h] < 0:
-                first[h] = psu
-        for psu in range(stage.n_clusters):
-            h = psu_stratum[psu]
-            row = hadamard[1 + strata_order[h]]
-            is_first = first[h] == psu
-            # H = 0: the first PSU is out of the half-sample (weight rho), the other in
-            in_half = (row == 1) if is_first else (row == 0)
-            multipliers[:, psu] = np.where(in_half, 2 - rho, rho)
+        half, is_first = _brr_half_strata(design, appearance)
+        # R's choice of matrix: another of the same order changes the SEs of means
+        hadamard = brr_hadamard(int(half.max()) + 1)
+        order = hadamard.shape[1]
+        rows = hadamard[1 + half]  # (PSUs, replicates)
+        # H = 0: the first PSU of a pair is out of the half-sample (weight rho), the other in
+        in_half = np.where(is_first[:, None], rows == 1, rows == 0)
+        multipliers = np.where(in_half, 2 - rho, rho).T
         return ReplicateScheme(
             method,
             1.0 / (order * (1 - rho) ** 2),
@@ -239,6 +230,47 @@ def make_scheme(
     return ReplicateScheme(
         "bootstrap", 1.0 / (count - 1), np.ones(count), mse, multipliers=multipliers
     )
+
+
+def _brr_half_strata(design: Design, appearance: IntArray) -> tuple[IntArray, BoolArray]:
+    """Each PSU's BRR stratum (a pair of PSUs, numbered from 0) and whether it is the
+    pair's first PSU, as R's ``brrweights`` with its defaults forms them.
+
+    A stratum of two PSUs is one pair. A larger stratum with an even number of PSUs is
+    split into pairs in the order the PSUs first appear in the data (``appearance``:
+    the first data row of each PSU), as R's ``large = "split"``; one with an odd number,
+    or with one PSU, is refused, as R refuses it. R numbers the pairs of the split
+    strata first, then the strata of two, each group in the sorted order of the
+    stratum labels; the numbering decides each pair's row of the Hadamard matrix.
+    """
+    stage = design.units.stages[0]
+    psu_stratum = stage.cluster_stratum
+    n_h = stage.sample_size
+    column = design.stratum_columns[0]
+    if np.any(n_h < 2):
+        raise SurveyInputError("BRR needs at least two PSUs in every stratum", column=column)
+    if np.any(n_h % 2 == 1):
+        h = int(np.flatnonzero(n_h % 2 == 1)[0])
+        raise SurveyInputError(
+            f"BRR pairs the PSUs of a stratum; a stratum has an odd number ({n_h[h]:g}), "
+            "which R's brrweights cannot split either",
+            column=column,
+        )
+    rank = _strata_in_sorted_order(design)
+    by_label = np.argsort(rank)
+    # the split strata's pairs first, then the strata of two
+    strata = [h for h in by_label if n_h[h] > 2] + [h for h in by_label if n_h[h] == 2]
+    half = np.empty(stage.n_clusters, dtype=np.int64)
+    is_first = np.empty(stage.n_clusters, dtype=bool)
+    upto = 0
+    for h in strata:
+        members = np.flatnonzero(psu_stratum == h)
+        members = members[np.argsort(appearance[members], kind="stable")]
+        pair = np.arange(members.shape[0]) // 2
+        half[members] = upto + pair
+        is_first[members] = np.arange(members.shape[0]) % 2 == 0
+        upto += members.shape[0] // 2
+    return half, is_first
 
 
 def _strata_in_sorted_order(design: Design) -> IntArray:
