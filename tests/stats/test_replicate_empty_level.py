@@ -1,15 +1,18 @@
-"""A replicate with no sample in a post-stratum, raking level or weighting class.
+"""A replicate with no sample in a post-stratum, raking level, weighting class or
+calibration term, and calibration equations without a single solution.
 
 The level's rows all lie in PSUs that the replicate leaves out, so the replicate's
 weights cannot be scaled to the level's population. R's ``postStratify`` and ``rake``
-give such a replicate ``NaN`` weights and then fail in ``degf``; Amargah refuses the
-weighting step with a message that names the replicate, the level and the column.
+give such a replicate ``NaN`` weights and then fail in ``degf``, and its ``calibrate``
+stops in ``solve``; Amargah refuses the weighting step with a message that names the
+replicate, the level and the column (or the calibration term).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pytest
@@ -119,3 +122,44 @@ def test_the_command_line_exits_2_with_the_message(tmp_path: Path) -> None:
     answered = CliRunner().invoke(application, arguments)
     assert answered.exit_code == 0, answered.output
     assert json.loads(answered.stdout)["estimates"][0]["se"] > 0
+    totals = tmp_path / "totals.json"
+    totals.write_text(json.dumps({"(Intercept)": 130, "gb": 40}))
+    calibration = ["--calibrate", "~g", "--totals", str(totals)]
+    singular = CliRunner().invoke(application, [*arguments, *calibration])
+    assert singular.exit_code == 2
+    assert "replicate 1 has no weight in calibration term gb" in singular.stderr
+
+
+TOTALS_G = {"(Intercept)": 130.0, "gb": 40.0}
+CalibrationFunction = Literal["linear", "raking"]
+
+
+@pytest.mark.parametrize("calfun", ["linear", "raking"])
+def test_calibration_refuses_a_replicate_without_a_level(calfun: CalibrationFunction) -> None:
+    # R's calibrate stops in solve ("system is exactly singular") for the linear case
+    design = _design().replicate("jkn")
+    refused = r"replicate 1 has no weight in calibration term gb, so it cannot be calibrated"
+    with pytest.raises(SurveyInputError, match=refused):
+        design.calibrate("~g", TOTALS_G, calfun=calfun)
+    # the full sample has weight in every term: calibrated as asked
+    (row,) = _design().calibrate("~g", TOTALS_G, calfun=calfun).total("y")
+    assert row.population == pytest.approx(130.0)
+
+
+@pytest.mark.parametrize("calfun", ["linear", "raking"])
+def test_calibration_refuses_a_term_without_sample_weight(calfun: CalibrationFunction) -> None:
+    table = _table().append_column("zero", pa.array([0.0] * len(ROWS)))
+    design = Design(table, ids="psu", strata="stratum", weights="weight")
+    with pytest.raises(SurveyInputError, match="the sample has no weight in calibration term zero"):
+        design.calibrate("~zero", {"(Intercept)": 130.0, "zero": 5.0}, calfun=calfun)
+
+
+def test_calibration_refuses_collinear_terms_and_names_them() -> None:
+    table = _table()
+    table = table.append_column("double", pa.compute.multiply(table["y"], 2.0))
+    design = Design(table, ids="psu", strata="stratum", weights="weight")
+    totals = {"(Intercept)": 130.0, "y": 700.0, "double": 1400.0}
+    with pytest.raises(
+        SurveyInputError, match=r"calibration terms y, double are collinear in the sample"
+    ):
+        design.calibrate("~y+double", totals)

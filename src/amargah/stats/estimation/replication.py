@@ -38,7 +38,11 @@ from amargah.stats.estimation.taylor import (
 from amargah.stats.estimation.variance import FloatArray, IntArray
 from amargah.stats.expressions import Condition
 from amargah.stats.results import Estimate, Estimates
-from amargah.stats.weighting.chain import key_expressions, refuse_empty_replicate_group
+from amargah.stats.weighting.chain import (
+    key_expressions,
+    refuse_empty_replicate_group,
+    solve_calibration,
+)
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -928,9 +932,8 @@ def calibration_coefficients(
     sums = replicated[:, :p]
     information = replicated[:, p:].reshape(-1, p, p)
     target = first.sum(axis=0) + calibration.information @ calibration.coefficients
-    return np.asarray(
-        np.linalg.solve(information, (target[None, :] - sums)[:, :, None])[:, :, 0], dtype=float
-    )
+    right = (target[None, :] - sums)[:, :, None]
+    return solve_calibration(information, right, calibration.names)[:, :, 0]
 
 
 def calibration_df(

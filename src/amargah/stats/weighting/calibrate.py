@@ -28,7 +28,12 @@ from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.variance import FloatArray, UnitCells
 from amargah.stats.expressions import parse_terms
 from amargah.stats.unit_query import aggregate_per_unit
-from amargah.stats.weighting.chain import WeightingStep, with_step
+from amargah.stats.weighting.chain import (
+    WeightingStep,
+    refuse_singular_calibration,
+    solve_calibration,
+    with_step,
+)
 
 if TYPE_CHECKING:
     from amargah.stats.design import Design
@@ -215,9 +220,14 @@ def calibrate(
     information = second.sum(axis=0)
     sample = first.sum(axis=0)
     if calfun == "linear":
-        coefficients = np.linalg.solve(information, target - sample)
+        coefficients = solve_calibration(information, target - sample, names)
         unit_totals = first + second @ coefficients
     else:
+        reach = np.diagonal(information)  # sum w x^2 of each term
+        if np.any((reach <= 0) & (target != 0)):
+            refuse_singular_calibration(
+                information[None], np.array([True]), names, replicates=False
+            )
         coefficients = np.zeros(len(names))
         unit_totals, moment = first, second
         for _ in range(maxit):

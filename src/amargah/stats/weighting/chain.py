@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -324,6 +325,59 @@ def refuse_empty_replicate_level(
         "that level's population (the replicate gives no weight to its PSUs); "
         "collapse the level with a neighbouring one",
         column="+".join(columns),
+    )
+
+
+def solve_calibration(
+    information: FloatArray, right: FloatArray, names: Sequence[str]
+) -> FloatArray:
+    """Solve calibration equations, refusing a singular system with a clear error.
+
+    ``information`` is ``sum w x x'``, shape (p, p) for the full sample or (replicates,
+    p, p) for every replicate; ``right`` is (p,) or (replicates, p, 1). A system whose
+    reciprocal condition number is below the machine epsilon is refused, as R's
+    ``solve`` refuses it: `refuse_singular_calibration` says which replicate and terms.
+    """
+    stacked = information.reshape(-1, *information.shape[-2:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        condition = np.linalg.cond(stacked)
+    singular = ~(condition < 1 / np.finfo(float).eps)  # nan counts as singular
+    if singular.any():
+        refuse_singular_calibration(stacked, singular, names, replicates=information.ndim == 3)
+    return np.asarray(np.linalg.solve(information, right), dtype=float)
+
+
+def refuse_singular_calibration(
+    information: FloatArray,
+    singular: npt.NDArray[np.bool_],
+    names: Sequence[str],
+    *,
+    replicates: bool,
+) -> None:
+    """Raise the error for the first singular system of ``information`` (shape
+    (systems, p, p)): a term without sample weight, or the terms that are collinear."""
+    first = int(np.flatnonzero(singular)[0])
+    matrix = information[first]
+    empty = [names[j] for j in range(len(names)) if not matrix[j, j] > 0]
+    if replicates:
+        others = int(singular.sum()) - 1
+        who = f"replicate {first + 1}{f' (and {others} more)' if others else ''}"
+    else:
+        who = "the sample"
+    if empty:
+        raise SurveyInputError(
+            f"{who} has no weight in calibration term {empty[0]}, so it cannot be "
+            "calibrated to that term's total"
+            + ("" if not replicates else " (the replicate gives no weight to its PSUs)")
+            + "; collapse the level with a neighbouring one, or drop the term"
+        )
+    # the terms that take part in the matrix's null direction
+    null = np.linalg.svd(matrix)[2][-1]
+    terms = [names[int(j)] for j in np.flatnonzero(np.abs(null) > 1e-6 * np.abs(null).max())]
+    where = f"the weights of {who}" if replicates else who
+    raise SurveyInputError(
+        f"calibration terms {', '.join(terms)} are collinear in {where}, so the "
+        "calibration equations have no single solution; drop one of them"
     )
 
 
@@ -623,8 +677,19 @@ def replicate_calibration(
     sample = weights @ model  # (replicates, p)
     if calibration.calfun == "linear":
         information = np.einsum("rc,ci,cj->rij", weights, model, model)
-        coefficients = np.linalg.solve(information, (target[None, :] - sample)[:, :, None])
+        coefficients = solve_calibration(
+            information, (target[None, :] - sample)[:, :, None], calibration.names
+        )
         return np.asarray(1.0 + model @ coefficients[:, :, 0].T, dtype=float).T
+    reach = np.einsum("rc,cj->rj", weights, model * model)  # sum w x^2 of each term
+    unreachable = (reach <= 0) & (target[None, :] != 0)
+    if unreachable.any():
+        information = np.zeros((weights.shape[0], model.shape[1], model.shape[1]))
+        diagonal = np.arange(model.shape[1])
+        information[:, diagonal, diagonal] = reach
+        refuse_singular_calibration(
+            information, unreachable.any(axis=1), calibration.names, replicates=True
+        )
     return _grake(model, weights, target, calibration.epsilon, calibration.maxit)
 
 
