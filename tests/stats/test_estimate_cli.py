@@ -158,6 +158,7 @@ def test_ratio_and_proportion_in_one_run(app: typer.Typer) -> None:
         ),
         (["--weights", "w", "--mean", "y"], "y", "first offending rows"),
         (["--weights", "w", "--mean", "x", "--where", "x > (select 1)"], None, None),
+        (["--weights", "w", "--mean", "x", "--where", "x >>> 3"], None, "cannot parse"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(
@@ -172,6 +173,24 @@ def test_bad_input_exits_2_with_one_message(
         assert f"column {column!r}" in message
     if rows is not None:
         assert rows in message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.parquet", b"not parquet", "cannot read broken.parquet as Parquet"),
+        ("header.csv", b"w,y\n", "header.csv has no rows"),
+    ],
+)
+def test_an_unreadable_or_empty_file_is_bad_input(
+    app: typer.Typer, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = _run(app, str(path), "--weights", "w", "--total", "y")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"amargah estimate: error: {message}")
 
 
 def test_negative_weights_are_reported_with_rows(app: typer.Typer, tmp_path: Path) -> None:
@@ -619,3 +638,9 @@ def test_weight_command_chains_steps_in_command_line_order(
     )
     assert bad.exit_code == 2
     assert "give at least one of" in bad.stderr
+    unwritable = tmp_path / "missing" / "x.parquet"
+    nowhere = CliRunner().invoke(
+        app, ["weight", str(NHANES), *design, *order, "--output", str(unwritable)]
+    )
+    assert nowhere.exit_code == 2
+    assert f"amargah weight: error: cannot write {unwritable}" in nowhere.stderr

@@ -17,13 +17,12 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from amargah.stats.design import Design
+from amargah.stats.design import Design, write_table
 from amargah.stats.engine import Engine
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.quantiles import QuantileRule
@@ -705,13 +704,10 @@ def weight(
         }
         design = _weighted(design, ctx, steps)
         table = design.weighted_data(weight_column=weight_column)
+        write_table(table, output)
     except SurveyInputError as error:
         typer.echo(f"amargah weight: error: {error}", err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None
-    if suffix == ".parquet":
-        pq.write_table(table, output)
-    else:
-        pa_csv.write_csv(table, output)
     typer.echo(f"{table.num_rows} rows with {weight_column} written to {output}")
 
 

@@ -1629,11 +1629,16 @@ def register_data(engine: Engine, data: DataSource) -> tuple[str, int, dict[str,
         if not path.exists():
             raise SurveyInputError(f"no such file: {path}")
         if suffix in (".parquet", ".pq"):
-            names = pq.read_schema(path).names
+            metadata = _parquet_metadata(path)
+            names = metadata.schema.names
+            if metadata.num_rows == 0:
+                raise SurveyInputError(f"{path.name} has no rows")
             if _engine_names(names) == {n: n for n in names}:
                 engine.register_file(name, path, file_format="parquet", row_number=ROW_COLUMN)
-                return name, pq.ParquetFile(path).metadata.num_rows, {n: n for n in names}
+                return name, metadata.num_rows, {n: n for n in names}
         table = read_table(path)
+        if table.num_rows == 0:
+            raise SurveyInputError(f"{path.name} has no rows")
     else:
         table = data if isinstance(data, pa.Table) else _from_stream(data)
     if ROW_COLUMN in table.column_names:
@@ -1673,10 +1678,34 @@ def read_table(path: Path) -> pa.Table:
     if not path.exists():
         raise SurveyInputError(f"no such file: {path}")
     if suffix in (".parquet", ".pq"):
+        _parquet_metadata(path)  # a clear error for a file that is not Parquet
         return pq.read_table(path)
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path)
     raise SurveyInputError(f"cannot read {path.name}: give a .parquet or .csv file")
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as Parquet or CSV, by the suffix of ``path``; `SurveyInputError`
+    names what is wrong (another suffix, a folder that does not exist, no permission)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv"):
+        raise SurveyInputError(f"cannot write {path.name}: give a .parquet or .csv file")
+    try:
+        if suffix == ".csv":
+            pa_csv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+    except OSError as error:
+        raise SurveyInputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _parquet_metadata(path: Path) -> pq.FileMetaData:
+    """The footer of a Parquet file; `SurveyInputError` when it is not one."""
+    try:
+        return pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as error:
+        raise SurveyInputError(f"cannot read {path.name} as Parquet: {error}") from error
 
 
 # a whole number written with a leading zero: a code (national ID, postal code, area

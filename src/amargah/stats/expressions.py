@@ -108,7 +108,9 @@ def parse_condition(condition: Condition, *, columns: Mapping[str, str]) -> exp.
     try:
         tree = sqlglot.parse_one(condition, dialect="duckdb")
     except ParseError as error:
-        raise SurveyInputError(f"cannot parse the condition {condition!r}: {error}") from None
+        # sqlglot's message ends with the condition and a highlight on lines of their own
+        reason = str(error).splitlines()[0]
+        raise SurveyInputError(f"cannot parse the condition {condition!r}: {reason}") from None
     for node in tree.walk():
         if not isinstance(node, _ALLOWED_NODES):
             raise SurveyInputError(

@@ -143,3 +143,28 @@ def test_pps_sample_and_bad_input(frame: Path, tmp_path: Path) -> None:
         ],
     )
     assert neyman.exit_code == 2 and "--allocation neyman needs --sd COL" in neyman.output
+
+
+def test_a_second_stage_suffix_and_unwritable_outputs(frame: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = tmp_path / "first.parquet"
+    arguments = ["sample", str(frame), "--n", "30", "--seed", "3"]
+    assert runner.invoke(app, [*arguments, "-o", str(first)]).exit_code == 0
+    # drawing again from the sample clashes with its own design columns, unless suffixed
+    again = ["sample", str(first), "--n", "10", "--seed", "4"]
+    clash = runner.invoke(app, [*again, "-o", str(tmp_path / "second.csv")])
+    assert clash.exit_code == 2
+    assert "already has a column 'prob'; pass suffix= (--suffix)" in clash.stderr
+    second = tmp_path / "second.csv"
+    result = runner.invoke(app, [*again, "--suffix", "2", "-o", str(second)])
+    assert result.exit_code == 0, result.output
+    header = second.read_text().splitlines()[0]
+    assert '"prob","weight","fpc","prob2","weight2","fpc2"' in header
+    for output, message in [
+        (tmp_path / "missing" / "sample.csv", "cannot write"),
+        (tmp_path / "sample.txt", "cannot write sample.txt: give a .parquet or .csv file"),
+    ]:
+        refused = runner.invoke(app, [*arguments, "-o", str(output)])
+        assert refused.exit_code == 2
+        assert message in refused.stderr
+        assert not output.exists()

@@ -130,8 +130,8 @@ def assemble(
         column = f"{name}{suffix}"
         if column in out.column_names:
             raise ValueError(
-                f"the frame already has a column {column!r}; pass suffix= to give this "
-                "stage's design columns other names"
+                f"the frame already has a column {column!r}; pass suffix= (--suffix) to "
+                "give this stage's design columns other names"
             )
         array = values if isinstance(values, pa.Array) else pa.array(np.asarray(values))
         out = out.append_column(column, array.take(pa.array(order)))

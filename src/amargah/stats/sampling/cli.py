@@ -7,11 +7,9 @@ from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import typer
 
-from amargah.stats.design import read_table
+from amargah.stats.design import read_table, write_table
 from amargah.stats.sampling.selection import pps_systematic, srs, systematic
 from amargah.stats.sampling.stratification import stratified
 
@@ -52,6 +50,13 @@ def sample(
         str | None, typer.Option(help="Columns ordering systematic selection, 'a,b'.")
     ] = None,
     minimum: Annotated[int, typer.Option(help="Smallest sample in a stratum.")] = 1,
+    suffix: Annotated[
+        str,
+        typer.Option(
+            help="Appended to the design columns' names (prob1, weight1, fpc1 with 1): "
+            "a stage of a multi-stage sample, or a frame that already has such columns."
+        ),
+    ] = "",
 ) -> None:
     """Draw a sample (R ``sampling``-style) and write it with prob, weight and fpc columns.
 
@@ -67,6 +72,8 @@ def sample(
             raise ValueError(f"--allocation {allocation} needs --sd COL")
         if strata is not None and allocation == "optimal" and not cost:
             raise ValueError("--allocation optimal needs --cost COL")
+        if output.suffix.lower() not in (".parquet", ".pq", ".csv"):
+            raise ValueError(f"cannot write {output.name}: give a .parquet or .csv file")
         frame = read_table(frame_path)
         if method == "pps" and size is None:
             raise ValueError("--method pps needs --size COL")
@@ -83,20 +90,20 @@ def sample(
                 minimum=minimum,
                 size=size,
                 sort_by=order,
+                suffix=suffix,
             )
         elif method == "pps":
-            chosen = pps_systematic(frame, n, size=str(size), seed=seed, sort_by=order)
+            chosen = pps_systematic(
+                frame, n, size=str(size), seed=seed, sort_by=order, suffix=suffix
+            )
         elif method == "systematic":
-            chosen = systematic(frame, n, seed=seed, sort_by=order)
+            chosen = systematic(frame, n, seed=seed, sort_by=order, suffix=suffix)
         else:
-            chosen = srs(frame, n, seed=seed)
+            chosen = srs(frame, n, seed=seed, suffix=suffix)
+        write_table(chosen, output)
     except ValueError as error:
         typer.echo(f"amargah sample: error: {error}", err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None
-    if output.suffix.lower() == ".csv":
-        pa_csv.write_csv(chosen, output)
-    else:
-        pq.write_table(chosen, output)
     summary = f"{chosen.num_rows} units written to {output}"
     if "weight" in chosen.column_names:
         summary += f"; weights sum to {pc.sum(chosen['weight']).as_py():.1f}"
