@@ -325,10 +325,25 @@ def test_bootstrap_seed_makes_runs_repeatable(app: typer.Typer) -> None:
     assert first.stdout == second.stdout
 
 
-def test_seed_without_replicates_is_bad_input(app: typer.Typer) -> None:
-    result = _run(app, str(SYNTHETIC), "--weights", "w", "--seed", "3", "--total", "x")
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--seed", "3"], "need --replicates"),
+        (["--fay-rho", "0.5"], "need --replicates"),  # the default value, but given
+        (["--replicates", "jkn", "--seed", "3"], "are for --replicates bootstrap"),
+        (["--replicates", "jkn", "--replicates-count", "9"], "are for --replicates bootstrap"),
+        (["--replicates", "brr", "--fay-rho", "0.3"], "--fay-rho is for --replicates fay"),
+        (["--calfun", "raking"], "--calfun needs --calibrate"),
+        (["--rake-maxit", "5"], "--rake-epsilon and --rake-maxit need --rake"),
+    ],
+)
+def test_an_option_that_would_be_ignored_is_bad_input(
+    app: typer.Typer, options: list[str], message: str
+) -> None:
+    design = ["--ids", "psu", "--strata", "stratum", "--nest", "--weights", "w"]
+    result = _run(app, str(SYNTHETIC), *design, *options, "--total", "x")
     assert result.exit_code == 2
-    assert "need --replicates" in result.stderr
+    assert message in result.stderr
 
 
 POSTSTRATIFY = json.loads((GOLDEN / "poststratify.json").read_text())

@@ -271,6 +271,8 @@ def estimate(
     qrule_value: QuantileRule = "school" if qrule is QuantileRuleOption.school else "math"
     err = Console(stderr=True)
     try:
+        _refuse_replicate_options(ctx, replicates)
+        _refuse_weighting_options(ctx, rake=rake, calibrate=calibrate)
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -301,8 +303,6 @@ def estimate(
                     fay_rho=fay_rho,
                     mse=mse,
                 )
-            elif mse or replicates_count is not None or seed is not None:
-                raise SurveyInputError("--mse, --replicates-count and --seed need --replicates")
             if totals is not None and calibrate is None:
                 raise SurveyInputError("--totals needs --calibrate")
             steps: dict[str, Step | None] = {
@@ -320,6 +320,37 @@ def estimate(
     except SurveyInputError as error:
         _fail(str(error))
     typer.echo(render(results, output_format), nl=False)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` (a parameter name) was given, not left to its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def _refuse_replicate_options(ctx: typer.Context, replicates: ReplicateOption | None) -> None:
+    """Refuse a replicate option that the chosen method (or none) would ignore."""
+    sampled = ("replicates_count", "seed")
+    if replicates is None:
+        if any(_given(ctx, name) for name in ("mse", *sampled, "fay_rho")):
+            raise SurveyInputError(
+                "--mse, --replicates-count, --seed and --fay-rho need --replicates"
+            )
+        return
+    if replicates.value != "bootstrap" and any(_given(ctx, name) for name in sampled):
+        raise SurveyInputError("--replicates-count and --seed are for --replicates bootstrap")
+    if replicates.value != "fay" and _given(ctx, "fay_rho"):
+        raise SurveyInputError("--fay-rho is for --replicates fay")
+
+
+def _refuse_weighting_options(
+    ctx: typer.Context, *, rake: list[str] | None, calibrate: str | None
+) -> None:
+    """Refuse a raking or calibration option given without its step."""
+    if not rake and any(_given(ctx, name) for name in ("rake_epsilon", "rake_maxit")):
+        raise SurveyInputError("--rake-epsilon and --rake-maxit need --rake")
+    if calibrate is None and _given(ctx, "calfun"):
+        raise SurveyInputError("--calfun needs --calibrate")
 
 
 def _margin(argument: str, option: str) -> tuple[str, pa.Table]:
@@ -680,6 +711,7 @@ def weight(
         typer.echo("amargah weight: error: --output must end in .parquet or .csv", err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT)
     try:
+        _refuse_weighting_options(ctx, rake=rake, calibrate=calibrate)
         design = Design(
             data,
             ids=ids,
