@@ -330,8 +330,6 @@ def test_bootstrap_seed_makes_runs_repeatable(app: typer.Typer) -> None:
     [
         (["--seed", "3"], "need --replicates"),
         (["--fay-rho", "0.5"], "need --replicates"),  # the default value, but given
-        (["--replicates", "jkn", "--seed", "3"], "are for --replicates bootstrap"),
-        (["--replicates", "jkn", "--replicates-count", "9"], "are for --replicates bootstrap"),
         (["--replicates", "brr", "--fay-rho", "0.3"], "--fay-rho is for --replicates fay"),
         (["--calfun", "raking"], "--calfun needs --calibrate"),
         (["--rake-maxit", "5"], "--rake-epsilon and --rake-maxit need --rake"),

@@ -329,16 +329,19 @@ def _given(ctx: typer.Context, name: str) -> bool:
 
 
 def _refuse_replicate_options(ctx: typer.Context, replicates: ReplicateOption | None) -> None:
-    """Refuse a replicate option that the chosen method (or none) would ignore."""
-    sampled = ("replicates_count", "seed")
+    """Refuse a replicate option given without replicates, and a Fay rho for another method.
+
+    ``--seed`` and ``--replicates-count`` with a method that draws nothing are let
+    through, as R's ``as.svrepdesign`` lets its ``replicates`` argument through: they
+    cannot change its replicates, and one script may pass them to every method.
+    """
     if replicates is None:
-        if any(_given(ctx, name) for name in ("mse", *sampled, "fay_rho")):
+        options = ("mse", "replicates_count", "seed", "fay_rho")
+        if any(_given(ctx, name) for name in options):
             raise SurveyInputError(
                 "--mse, --replicates-count, --seed and --fay-rho need --replicates"
             )
         return
-    if replicates.value != "bootstrap" and any(_given(ctx, name) for name in sampled):
-        raise SurveyInputError("--replicates-count and --seed are for --replicates bootstrap")
     if replicates.value != "fay" and _given(ctx, "fay_rho"):
         raise SurveyInputError("--fay-rho is for --replicates fay")
 
