@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from amargah.stats.design import Design, write_table
+from amargah.stats.design import Design, check_output, write_table
 from amargah.stats.engine import Engine
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.quantiles import QuantileRule
@@ -709,11 +709,8 @@ def weight(
             err=True,
         )
         raise typer.Exit(code=EXIT_BAD_INPUT)
-    suffix = output.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        typer.echo("amargah weight: error: --output must end in .parquet or .csv", err=True)
-        raise typer.Exit(code=EXIT_BAD_INPUT)
     try:
+        check_output(output)
         _refuse_weighting_options(ctx, rake=rake, calibrate=calibrate)
         design = Design(
             data,

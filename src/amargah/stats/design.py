@@ -1636,7 +1636,9 @@ def register_data(engine: Engine, data: DataSource) -> tuple[str, int, dict[str,
             if _engine_names(names) == {n: n for n in names}:
                 engine.register_file(name, path, file_format="parquet", row_number=ROW_COLUMN)
                 return name, metadata.num_rows, {n: n for n in names}
-        table = read_table(path)
+            table = pq.read_table(path)  # names that differ only in case: renamed below
+        else:
+            table = read_table(path)
         if table.num_rows == 0:
             raise SurveyInputError(f"{path.name} has no rows")
     else:
@@ -1688,16 +1690,21 @@ def read_table(path: Path) -> pa.Table:
 def write_table(table: pa.Table, path: Path) -> None:
     """Write ``table`` as Parquet or CSV, by the suffix of ``path``; `SurveyInputError`
     names what is wrong (another suffix, a folder that does not exist, no permission)."""
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv"):
-        raise SurveyInputError(f"cannot write {path.name}: give a .parquet or .csv file")
+    check_output(path)
     try:
-        if suffix == ".csv":
+        if path.suffix.lower() == ".csv":
             pa_csv.write_csv(table, path)
         else:
             pq.write_table(table, path)
     except OSError as error:
         raise SurveyInputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output file that `write_table` cannot write by its name, before the
+    work that would fill it."""
+    if path.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise SurveyInputError(f"cannot write {path.name}: give a .parquet or .csv file")
 
 
 def _parquet_metadata(path: Path) -> pq.FileMetaData:

@@ -903,11 +903,12 @@ def poststratum_ratio(design: Design, scheme: ReplicateScheme) -> FloatArray:
         .reshape(stage.n_clusters, p)
     )
     replicate_sums = _replicate(scheme, design, per_psu, per_psu.sum(axis=0))
-    nonresponse = bool(design.steps) and design.steps[-1].kind == "nonresponse"
-    refuse_empty_replicate_group(replicate_sums, strata, nonresponse=nonresponse)
+    # a first post-stratification only (`ReplicateDesign._reweighted`): any other step,
+    # nonresponse included, re-weights the replicates through the chain
+    refuse_empty_replicate_group(replicate_sums, strata, nonresponse=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = strata.population[None, :] / replicate_sums / strata.factor[None, :]
-    # a post-stratum of population zero (nonrespondents) has nothing to rescale
+    # a post-stratum of population zero has nothing to rescale
     return np.asarray(np.where(replicate_sums > 0, ratio, 0.0), dtype=float)
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from amargah.stats.design import read_table, write_table
+from amargah.stats.design import check_output, read_table, write_table
 from amargah.stats.sampling.selection import pps_systematic, srs, systematic
 from amargah.stats.sampling.stratification import stratified
 
@@ -72,8 +72,7 @@ def sample(
             raise ValueError(f"--allocation {allocation} needs --sd COL")
         if strata is not None and allocation == "optimal" and not cost:
             raise ValueError("--allocation optimal needs --cost COL")
-        if output.suffix.lower() not in (".parquet", ".pq", ".csv"):
-            raise ValueError(f"cannot write {output.name}: give a .parquet or .csv file")
+        check_output(output)
         frame = read_table(frame_path)
         if method == "pps" and size is None:
             raise ValueError("--method pps needs --size COL")

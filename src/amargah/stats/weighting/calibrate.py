@@ -30,7 +30,7 @@ from amargah.stats.expressions import parse_terms
 from amargah.stats.unit_query import aggregate_per_unit
 from amargah.stats.weighting.chain import (
     WeightingStep,
-    refuse_singular_calibration,
+    refuse_weightless_terms,
     solve_calibration,
     with_step,
 )
@@ -223,11 +223,8 @@ def calibrate(
         coefficients = solve_calibration(information, target - sample, names)
         unit_totals = first + second @ coefficients
     else:
-        reach = np.diagonal(information)  # sum w x^2 of each term
-        if np.any((reach <= 0) & (target != 0)):
-            refuse_singular_calibration(
-                information[None], np.array([True]), names, replicates=False
-            )
+        reach = np.diagonal(information)[None, :]  # sum w x^2 of each term
+        refuse_weightless_terms(reach, target, names, replicates=False)
         coefficients = np.zeros(len(names))
         unit_totals, moment = first, second
         for _ in range(maxit):

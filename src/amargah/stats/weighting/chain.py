@@ -336,48 +336,61 @@ def solve_calibration(
     ``information`` is ``sum w x x'``, shape (p, p) for the full sample or (replicates,
     p, p) for every replicate; ``right`` is (p,) or (replicates, p, 1). A system whose
     reciprocal condition number is below the machine epsilon is refused, as R's
-    ``solve`` refuses it: `refuse_singular_calibration` says which replicate and terms.
+    ``solve`` refuses it, naming the replicate and the term without weight or the
+    collinear terms.
     """
+    replicates = information.ndim == 3
     stacked = information.reshape(-1, *information.shape[-2:])
     with np.errstate(divide="ignore", invalid="ignore"):
         condition = np.linalg.cond(stacked)
     singular = ~(condition < 1 / np.finfo(float).eps)  # nan counts as singular
     if singular.any():
-        refuse_singular_calibration(stacked, singular, names, replicates=information.ndim == 3)
+        # a term without weight: its row and column of the system are zero
+        reach = np.where(singular[:, None], np.diagonal(stacked, axis1=1, axis2=2), 1.0)
+        refuse_weightless_terms(reach, None, names, replicates=replicates)
+        # otherwise the terms that take part in the first system's null direction
+        null = np.linalg.svd(stacked[np.flatnonzero(singular)[0]])[2][-1]
+        terms = [names[int(j)] for j in np.flatnonzero(np.abs(null) > 1e-6 * np.abs(null).max())]
+        who = _systems(singular, replicates=replicates)
+        raise SurveyInputError(
+            f"calibration terms {', '.join(terms)} are collinear in "
+            f"{f'the weights of {who}' if replicates else who}, so the calibration "
+            "equations have no single solution; drop one of them"
+        )
     return np.asarray(np.linalg.solve(information, right), dtype=float)
 
 
-def refuse_singular_calibration(
-    information: FloatArray,
-    singular: npt.NDArray[np.bool_],
-    names: Sequence[str],
-    *,
-    replicates: bool,
+def refuse_weightless_terms(
+    reach: FloatArray, target: FloatArray | None, names: Sequence[str], *, replicates: bool
 ) -> None:
-    """Raise the error for the first singular system of ``information`` (shape
-    (systems, p, p)): a term without sample weight, or the terms that are collinear."""
-    first = int(np.flatnonzero(singular)[0])
-    matrix = information[first]
-    empty = [names[j] for j in range(len(names)) if not matrix[j, j] > 0]
-    if replicates:
-        others = int(singular.sum()) - 1
-        who = f"replicate {first + 1}{f' (and {others} more)' if others else ''}"
-    else:
-        who = "the sample"
-    if empty:
-        raise SurveyInputError(
-            f"{who} has no weight in calibration term {empty[0]}, so it cannot be "
-            "calibrated to that term's total"
-            + ("" if not replicates else " (the replicate gives no weight to its PSUs)")
-            + "; collapse the level with a neighbouring one, or drop the term"
-        )
-    # the terms that take part in the matrix's null direction
-    null = np.linalg.svd(matrix)[2][-1]
-    terms = [names[int(j)] for j in np.flatnonzero(np.abs(null) > 1e-6 * np.abs(null).max())]
-    where = f"the weights of {who}" if replicates else who
+    """Refuse calibration when a term has no weight but a total to reach.
+
+    ``reach`` has shape (systems, p): ``sum w x^2`` of each term in the full sample
+    (one system) or in each replicate; ``target`` the population totals (None: any
+    total, zero included). Such a system cannot be calibrated to that total.
+    """
+    weightless = reach <= 0
+    if target is not None:
+        weightless &= target[None, :] != 0
+    systems = np.asarray(weightless.any(axis=1))
+    if not systems.any():
+        return
+    term = names[int(np.flatnonzero(weightless[np.flatnonzero(systems)[0]])[0])]
     raise SurveyInputError(
-        f"calibration terms {', '.join(terms)} are collinear in {where}, so the "
-        "calibration equations have no single solution; drop one of them"
+        f"{_systems(systems, replicates=replicates)} has no weight in calibration term "
+        f"{term}, so it cannot be calibrated to that term's total"
+        + (" (the replicate gives no weight to its PSUs)" if replicates else "")
+        + "; collapse the level with a neighbouring one, or drop the term"
+    )
+
+
+def _systems(flagged: npt.NDArray[np.bool_], *, replicates: bool) -> str:
+    """The first flagged replicate (numbered from 1) and how many more, or the sample."""
+    if not replicates:
+        return "the sample"
+    others = int(flagged.sum()) - 1
+    return f"replicate {int(np.flatnonzero(flagged)[0]) + 1}" + (
+        f" (and {others} more)" if others else ""
     )
 
 
@@ -387,21 +400,13 @@ def refuse_empty_replicate_group(
     """`refuse_empty_replicate_level` for post-strata, or for the weighting classes of a
     nonresponse adjustment (whose groups are the classes split by response status:
     only the respondents' have a population)."""
-    if not nonresponse:
-        refuse_empty_replicate_level(
-            replicate_sums,
-            groups.population,
-            groups.labels,
-            groups.columns,
-            missing="no sample in post-stratum",
-        )
-        return
+    labels, columns = groups.labels, groups.columns
+    missing = "no sample in post-stratum"
+    if nonresponse:
+        labels, columns = tuple(label[:-1] for label in labels), columns[:-1]
+        missing = "no respondents in weighting class"
     refuse_empty_replicate_level(
-        replicate_sums,
-        groups.population,
-        [label[:-1] for label in groups.labels],
-        groups.columns[:-1],
-        missing="no respondents in weighting class",
+        replicate_sums, groups.population, labels, columns, missing=missing
     )
 
 
@@ -682,14 +687,7 @@ def replicate_calibration(
         )
         return np.asarray(1.0 + model @ coefficients[:, :, 0].T, dtype=float).T
     reach = np.einsum("rc,cj->rj", weights, model * model)  # sum w x^2 of each term
-    unreachable = (reach <= 0) & (target[None, :] != 0)
-    if unreachable.any():
-        information = np.zeros((weights.shape[0], model.shape[1], model.shape[1]))
-        diagonal = np.arange(model.shape[1])
-        information[:, diagonal, diagonal] = reach
-        refuse_singular_calibration(
-            information, unreachable.any(axis=1), calibration.names, replicates=True
-        )
+    refuse_weightless_terms(reach, target, calibration.names, replicates=True)
     return _grake(model, weights, target, calibration.epsilon, calibration.maxit)
 
 

@@ -60,8 +60,9 @@ class Raking:
         last sweep.
     levels
         Shape (margins, C): the level index of each cell in each margin.
-    level_counts
-        Number of levels of each margin.
+    margin_columns, level_labels
+        Columns of each margin, and its levels (a tuple of values each) in the order
+        of ``levels``' indexes: their number, and a level's name in an error.
     unit, cell, base_weight, base_square
         Per (finest unit, cell) pair with rows: the base weights' sum (persons) and
         sum of squares.
@@ -70,23 +71,24 @@ class Raking:
     sweeps
         Sweeps made over the margins (replicates of a replicate design are raked
         with as many, as R does).
-    margin_columns, level_labels
-        Columns of each margin, and the levels of each (a tuple of values each), in
-        the order of ``levels``' indexes: to name a level in an error.
     """
 
     rows: FloatArray
     step_factors: FloatArray
     levels: IntArray
-    level_counts: tuple[int, ...]
+    margin_columns: tuple[tuple[str, ...], ...]
+    level_labels: tuple[tuple[tuple[str, ...], ...], ...]
     unit: IntArray
     cell: IntArray
     base_weight: FloatArray
     base_square: FloatArray
     populations: tuple[FloatArray, ...] = ()
     sweeps: int = 0
-    margin_columns: tuple[tuple[str, ...], ...] = ()
-    level_labels: tuple[tuple[tuple[str, ...], ...], ...] = ()
+
+    @property
+    def level_counts(self) -> tuple[int, ...]:
+        """Number of levels of each margin."""
+        return tuple(len(labels) for labels in self.level_labels)
 
     def replicate_factors(self, cell_base: FloatArray) -> FloatArray:
         """Raking factors, shape (replicates, C), of replicate base weights per cell.
@@ -176,7 +178,6 @@ def rake(
     # each margin: the level of every cell, and the population of every level
     levels: list[IntArray] = []
     level_labels: list[tuple[tuple[str, ...], ...]] = []
-    level_counts: list[int] = []
     populations: list[FloatArray] = []
     for group, (spec, population) in zip(margin_columns, margins, strict=True):
         positions = [columns.index(c) for c in group]
@@ -187,7 +188,6 @@ def rake(
         # R's rake post-stratifies on each margin without partial=TRUE
         match_levels(sizes, distinct, group, noun="margin level")
         levels.append(np.array([index[label] for label in labels], dtype=np.int64))
-        level_counts.append(len(distinct))
         level_labels.append(tuple(distinct))
         populations.append(np.array([sizes[label] for label in distinct]))
         _ = spec
@@ -200,7 +200,9 @@ def rake(
     for _ in range(maxit):
         sweeps += 1
         for m in range(len(margins)):
-            current = np.bincount(levels[m], weights=cell_base * factor, minlength=level_counts[m])
+            current = np.bincount(
+                levels[m], weights=cell_base * factor, minlength=len(level_labels[m])
+            )
             factor = factor * (populations[m] / current)[levels[m]]
             steps[m] = factor
         new = cell_base * factor
@@ -229,7 +231,6 @@ def rake(
         rows=cell_rows,
         step_factors=steps,
         levels=np.stack(levels),
-        level_counts=tuple(level_counts),
         unit=unit,
         cell=cell,
         base_weight=pair_base,
