@@ -93,3 +93,22 @@ def t_quantile(p: float, df: float) -> float:
     x = 0.5 * (low + high)
     t = math.sqrt(df * (1.0 - x) / x)
     return t if upper else -t
+
+
+def glm_wald_multiplier(level: float, df: float) -> float:
+    """Half-width of a ``level`` Wald interval on t with ``df`` degrees of freedom, in
+    standard errors, as R's ``confint.svyglm`` reaches it (what ``svyciprop`` uses).
+
+    R turns the t interval into a normal one of level ``1 - 2 * pnorm(qt(alpha/2, df))``
+    and takes that level's normal quantile. It is the t quantile itself, except when the
+    t tail is so small that the level rounds to 1 (one degree of freedom at 95%: |t|
+    above 8.3): the multiplier is then infinite. ``df <= 0`` gives NaN.
+    """
+    t = t_quantile((1.0 - level) / 2.0, df)
+    if math.isnan(t):
+        return math.nan
+    t_level = 1.0 - 2.0 * 0.5 * math.erfc(-t / math.sqrt(2.0))  # 1 - 2 pnorm(t), t < 0
+    tail = (1.0 - t_level) / 2.0
+    if tail <= 0.0:
+        return math.inf
+    return -normal_quantile(tail)

@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from amargah.stats.coding import dense_combination, sorted_codes
-from amargah.stats.distributions import t_quantile
+from amargah.stats.distributions import glm_wald_multiplier, t_quantile
 from amargah.stats.engine import fresh_name
 from amargah.stats.errors import SurveyInputError
 from amargah.stats.estimation.taylor import (
@@ -843,16 +843,14 @@ def estimate_ciprop(
     dfs = domain_df(design, agg, len(agg.domains), 1)
     if na_rm:
         dfs = _df_before_missing(design, agg, columns, where, dfs)
-    alpha = 1 - level
     rows = []
     for cell, share in enumerate(shares):
         p = share.estimate
         df = float(dfs[cell])
-        t = t_quantile(1 - alpha / 2, df)
         with np.errstate(divide="ignore", invalid="ignore"):
             logit = math.log(p / (1 - p)) if 0 < p < 1 else math.nan
-            half = t * share.se / (p * (1 - p)) if 0 < p < 1 else math.nan
-        lower, upper = logit_interval(p, logit - half, logit + half)
+            se_logit = share.se / (p * (1 - p)) if 0 < p < 1 else math.nan
+        lower, upper = logit_interval(p, logit, se_logit, glm_wald_multiplier(level, df))
         rows.append(
             Estimate(
                 statistic="ciprop",
@@ -873,15 +871,26 @@ def estimate_ciprop(
     return Estimates(tuple(rows))
 
 
-def logit_interval(share: float, low: float, high: float) -> tuple[float, float]:
-    """The interval of a share from the ends of its logit's interval.
+def logit_interval(
+    share: float, logit: float, se_logit: float, multiplier: float
+) -> tuple[float, float]:
+    """The interval of a share from the Wald interval of its logit, ``logit`` ±
+    ``multiplier`` × ``se_logit`` (`glm_wald_multiplier`), mapped back as R's
+    ``svyciprop(method="logit")`` does.
 
-    A share of exactly 0 or 1 has no finite logit; R's logistic fit then gives an
-    interval within about 1e-11 of the share itself, which is what is returned.
+    Without degrees of freedom (``multiplier`` NaN) there is no interval. An infinite
+    multiplier gives R's (0, NaN): its inverse logit of +Inf is Inf/Inf. A share of
+    exactly 0 or 1 has no finite logit; R's logistic fit then gives an interval within
+    about 1e-11 of the share itself, which is what is returned.
     """
+    if math.isnan(multiplier):
+        return math.nan, math.nan
+    if math.isinf(multiplier):
+        return (math.nan, math.nan) if se_logit == 0 else (0.0, math.nan)
     if share in (0.0, 1.0):
         return share, share
-    return _expit(low), _expit(high)
+    half = multiplier * se_logit
+    return _expit(logit - half), _expit(logit + half)
 
 
 def _df_before_missing(

@@ -1450,7 +1450,7 @@ def estimate_replicated_ciprop(
     degrees of freedom, counted before rows with a missing value are dropped, as R's
     ``svyciprop`` under ``svyby`` takes them); the standard error reported is the share's.
     """
-    from amargah.stats.distributions import t_quantile
+    from amargah.stats.distributions import glm_wald_multiplier
     from amargah.stats.estimation.quantiles import _category, logit_interval
 
     check_level(level)
@@ -1508,10 +1508,9 @@ def estimate_replicated_ciprop(
     rows = []
     for cell in range(share.shape[0]):
         df = float(dfs[cell])
-        t = t_quantile(1 - (1 - level) / 2, df)
         p = float(share[cell])
-        low, high = logit[cell] - t * se_logit[cell], logit[cell] + t * se_logit[cell]
-        lower, upper = logit_interval(p, float(low), float(high))
+        multiplier = glm_wald_multiplier(level, df)
+        lower, upper = logit_interval(p, float(logit[cell]), float(se_logit[cell]), multiplier)
         rows.append(
             Estimate(
                 statistic="ciprop",
