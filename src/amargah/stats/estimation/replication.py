@@ -408,6 +408,7 @@ def cell_totals(
     na_rm: bool,
     thresholds: str | None = None,
     domain_df: bool = False,
+    rows_subset: bool = False,
 ) -> CellTotals:
     """One pass: full-sample and replicate totals of the terms per cell.
 
@@ -416,7 +417,9 @@ def cell_totals(
     the rank of the replicate weights of its rows, minus one (the design's own where
     that rank is not computed: re-weighted replicate columns). The whole design, with
     neither domains nor a condition, has R's ``degf`` of the design itself, which a
-    raking calibration leaves as it was.
+    raking calibration leaves as it was; unless ``rows_subset``: the statistic takes a
+    subset of the design to the rows it uses, as R's ``svyquantile(na.rm=TRUE)`` does
+    (missing values or none), and a subset's ``degf`` is always its rank.
     """
     # supplied replicate columns are summed in the pass; made ones come from PSU totals
     pass_totals = _supplied_totals if scheme.columns else _cell_totals
@@ -435,7 +438,8 @@ def cell_totals(
     if not domain_df:
         return totals
     cells = len(totals.domains) * len(totals.levels)
-    if totals.df is None or (not by and where is None and scheme.kept_degrees is not None):
+    whole = not by and where is None and not rows_subset
+    if totals.df is None or (whole and scheme.kept_degrees is not None):
         return replace(totals, df=np.full(cells, scheme.df))
     return totals
 
@@ -1391,7 +1395,8 @@ def estimate_replicated_quantiles(
 
     The share of each domain at or below its quantile gets its standard error from the
     replicates; the interval on it uses t with the domain's replicate degrees of
-    freedom (R's ``degf`` of the domain's rows that are used) and is mapped back
+    freedom (R's ``degf`` of the domain's rows that are used; with ``na_rm`` the whole
+    design's too, as R's ``svyquantile`` takes a subset then) and is mapped back
     through the full-sample distribution, as R's ``svyquantile`` under ``svyby`` does.
     """
     from amargah.stats.estimation.quantiles import quantile_thresholds, woodruff_rows
@@ -1410,6 +1415,7 @@ def estimate_replicated_quantiles(
             na_rm=na_rm,
             thresholds=thresholds.relation,
             domain_df=True,
+            rows_subset=na_rm,
         )
     shares, share_se = [], []
     for j in range(len(thresholds.probabilities)):
