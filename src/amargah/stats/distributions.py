@@ -107,7 +107,7 @@ def glm_wald_multiplier(level: float, df: float) -> float:
     t = t_quantile((1.0 - level) / 2.0, df)
     if math.isnan(t):
         return math.nan
-    t_level = 1.0 - 2.0 * 0.5 * math.erfc(-t / math.sqrt(2.0))  # 1 - 2 pnorm(t), t < 0
+    t_level = 1.0 - math.erfc(-t / math.sqrt(2.0))  # 1 - 2 pnorm(t), t < 0
     tail = (1.0 - t_level) / 2.0
     if tail <= 0.0:
         return math.inf
