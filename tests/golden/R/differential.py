@@ -65,12 +65,14 @@ def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]
             psu += 1
             weight = rng.uniform(2, 30)
             for k in range(rng.randint(2, 7)):
+                w = round(weight * rng.uniform(0.8, 1.2), 4)
                 rows.append(
                     {
                         "h": f"s{h}",
                         "psu": psu,
                         "ssu": psu * 100 + k // 2,
-                        "w": round(weight * rng.uniform(0.8, 1.2), 4),
+                        "w": w,
+                        "pr": 1 / w,  # read by --probs
                         "fpc": size if fpc == "size" else round(n_psu / size, 6),
                         "y": round(rng.gauss(50, 20), 3) if rng.random() > 0.08 else None,
                         "x": round(rng.uniform(1, 10), 3),
@@ -169,24 +171,13 @@ def draw_case(seed: int, out: Path) -> tuple[list[str], str]:
         "suppressMessages(library(survey)); library(jsonlite)\n"
         f"options(survey.lonely.psu='{d['lonely']}')\n"
         f"df <- read.csv('{data}', stringsAsFactors=TRUE, na.strings='')\n"
-        "df$pr <- 1 / df$w\n"
         "r <- tryCatch({\n"
         f"d <- {design}\n{weighting}\n{body}\n"
         "lapply(out, function(v) if (is.null(v)) v else as.vector(unlist(v)))\n"
         "}, error=function(e) list(error=conditionMessage(e)))\n"
         "cat(toJSON(r, digits=NA, na='null'))\n"
     )
-    if d["probs"]:  # the command line reads the probabilities from the file
-        data.write_text(_with_probabilities(data.read_text()))
     return args, script
-
-
-def _with_probabilities(text: str) -> str:
-    head, *lines = text.rstrip("\n").split("\n")
-    at = head.split(",").index("w")
-    out = [head + ",pr"]
-    out += [f"{line},{1 / float(line.split(',')[at])!r}" for line in lines]
-    return "\n".join(out) + "\n"
 
 
 def _weighting(
