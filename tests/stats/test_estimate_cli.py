@@ -344,6 +344,39 @@ def test_an_option_that_would_be_ignored_is_bad_input(
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        # a second calibration would have replaced the first without a word
+        ["--calibrate", "~x", "--calibrate", "~y"],
+        ["--level", "0.9", "--level", "0.95"],
+        ["--by", "stratum", "--by=psu"],
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_bad_input(
+    app: typer.Typer, options: list[str]
+) -> None:
+    design = ["--ids", "psu", "--strata", "stratum", "--nest", "--weights", "w"]
+    result = _run(app, str(SYNTHETIC), *design, *options, "--total", "x")
+    assert result.exit_code == 2
+    repeated = options[-1].partition("=")[0] if "=" in options[-1] else options[-2]
+    assert f"{repeated} was given 2 times; it takes one value" in result.stderr
+    assert result.stdout == ""
+
+
+def test_repeatable_options_and_option_like_values_are_not_counted(app: typer.Typer) -> None:
+    # --total twice is two statistics; the condition's text "--weights" is a value
+    design = ["--ids", "psu_ok", "--strata", "stratum_ok", "--nest", "--weights", "w"]
+    result = _run(
+        app, str(SYNTHETIC), *design, "--where", "--weights", "--total", "x", "--total", "y"
+    )
+    assert "given 2 times" not in result.stderr
+    assert "cannot parse the condition '--weights'" in result.stderr
+    both = _run(app, str(SYNTHETIC), *design, "--total", "x", "--total", "age")
+    assert both.exit_code == 0, both.output
+    assert [row["variable"] for row in json.loads(both.stdout)["estimates"]] == ["x", "age"]
+
+
 POSTSTRATIFY = json.loads((GOLDEN / "poststratify.json").read_text())
 
 

@@ -137,14 +137,58 @@ class LonelyPSUOption(StrEnum):
     certainty = "certainty"
 
 
+class OnceOptionsCommand(typer.core.TyperCommand):
+    """A command that refuses an option of one value given more than once.
+
+    click keeps the last of a repeated option and drops the others without a word:
+    ``--calibrate ~x ... --calibrate ~z`` would calibrate once, to the second model,
+    where R's two ``calibrate`` calls calibrate twice. Options that may be repeated
+    (``--rake``, ``--mean``, ...) and flags are not counted; nothing is read.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click.Context
+        once: set[str] = set()  # options of one value
+        valued: set[str] = set()  # options followed by a value (once or repeatable)
+        for param in self.params:
+            # typer carries its own click: options are told apart by their kind's name
+            if param.param_type_name != "option":
+                continue
+            if not (getattr(param, "is_flag", False) or getattr(param, "count", False)):
+                valued.update(param.opts)
+                if not param.multiple:
+                    once.update(param.opts)
+        seen: dict[str, int] = {}
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":  # noqa: S105 (the end of options, not a password)
+                break
+            name, equals, _value = token.partition("=")
+            if name in once:
+                seen[name] = seen.get(name, 0) + 1
+            if name in valued and not equals:
+                next(tokens, None)  # the option's value, which may look like an option
+        for name, count in seen.items():
+            if count > 1:
+                typer.echo(
+                    f"amargah {ctx.info_name}: error: {name} was given {count} times; "
+                    "it takes one value",
+                    err=True,
+                )
+                ctx.exit(EXIT_BAD_INPUT)
+        return super().parse_args(ctx, args)
+
+
 def register(app: typer.Typer) -> None:
     """Add the statistical commands (``estimate``, ``tabulate``, ``weight``, ``sample``)."""
     from amargah.stats.sampling.cli import sample
 
-    app.command("estimate", no_args_is_help=True)(estimate)
-    app.command("tabulate", no_args_is_help=True)(tabulate)
-    app.command("weight", no_args_is_help=True)(weight)
-    app.command("sample", no_args_is_help=True)(sample)
+    for name, command in (
+        ("estimate", estimate),
+        ("tabulate", tabulate),
+        ("weight", weight),
+        ("sample", sample),
+    ):
+        app.command(name, no_args_is_help=True, cls=OnceOptionsCommand)(command)
 
 
 def estimate(

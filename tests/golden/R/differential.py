@@ -93,7 +93,7 @@ def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]
     return rows, design
 
 
-def draw_case(seed: int, out: Path) -> tuple[list[str], str]:
+def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]:
     """The command line and the R script of one case; writes its data files."""
     rng = random.Random(seed)
     rows, d = draw_data(rng)
@@ -123,7 +123,7 @@ def draw_case(seed: int, out: Path) -> tuple[list[str], str]:
         kind = {"jk1": "JK1", "jkn": "JKn", "brr": "BRR", "fay": "Fay"}[variance]
         rho = ", fay.rho=0.5" if variance == "fay" else ""
         design = f"as.svrepdesign({design}, type='{kind}', mse={'TRUE' if mse else 'FALSE'}{rho})"
-    weighting, step = _weighting(rng, rows, seed, out)
+    weighting, step = _weighting(rng, rows, seed, out, mix)
     args += step
     option, formula, function, extra = STATISTICS[stat]
     args += option
@@ -181,10 +181,18 @@ def draw_case(seed: int, out: Path) -> tuple[list[str], str]:
 
 
 def _weighting(
-    rng: random.Random, rows: list[dict[str, Any]], seed: int, out: Path
+    rng: random.Random, rows: list[dict[str, Any]], seed: int, out: Path, mix: str
 ) -> tuple[str, list[str]]:
-    """An R line and the options of a weighting step (or a condition), or none."""
-    step = rng.choice(["none", "none", "post", "rake", "linear", "raking", "where"])
+    """R lines and the options of the weighting steps (or a condition), or none.
+
+    With ``mix`` "basic", one step or a condition; with "weighting", mostly chains of
+    two steps (applied in command-line order, as R applies its calls in turn),
+    calibration to a model with a categorical term, and raking to a tight tolerance.
+    """
+    if mix == "basic":
+        kind = rng.choice(["none", "none", "post", "rake", "linear", "raking", "where"])
+    else:
+        kind = rng.choice(["chain", "chain", "chain", "factor", "rake-tight", "post", "where"])
     population: dict[str, dict[str, int]] = {}
     for column in ("g", "dom"):
         sums: dict[str, float] = {}
@@ -198,21 +206,63 @@ def _weighting(
     totals = out / f"c{seed}_totals.json"
     totals.write_text(json.dumps({"(Intercept)": size, "x": x_total}))
     g, dom = out / f"c{seed}_g.csv", out / f"c{seed}_dom.csv"
-    if step == "post":
-        return f"d <- postStratify(d, ~g, read.csv('{g}'))", ["--poststratify", f"g={g}"]
-    if step == "rake":
-        return (
-            f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')))",
-            ["--rake", f"g={g}", "--rake", f"dom={dom}"],
-        )
-    if step in ("linear", "raking"):
-        return (
-            f"d <- calibrate(d, ~x, c(`(Intercept)`={size}, x={x_total}), calfun='{step}')",
-            ["--calibrate", "~x", "--totals", str(totals), "--calfun", step],
-        )
-    if step == "where":
+
+    def step(name: str) -> tuple[str, list[str]]:
+        if name == "post":
+            return f"d <- postStratify(d, ~g, read.csv('{g}'))", ["--poststratify", f"g={g}"]
+        if name == "post-dom":
+            r_line = f"d <- postStratify(d, ~dom, read.csv('{dom}'))"
+            return r_line, ["--poststratify", f"dom={dom}"]
+        if name == "rake":
+            return (
+                f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')))",
+                ["--rake", f"g={g}", "--rake", f"dom={dom}"],
+            )
+        if name == "rake-tight":
+            return (
+                f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')), "
+                "control=list(maxit=50, epsilon=1e-4, verbose=FALSE))",
+                [
+                    *("--rake", f"g={g}", "--rake", f"dom={dom}"),
+                    *("--rake-epsilon", "1e-4", "--rake-maxit", "50"),
+                ],
+            )
+        if name in ("linear", "raking"):
+            return (
+                f"d <- calibrate(d, ~x, c(`(Intercept)`={size}, x={x_total}), calfun='{name}')",
+                ["--calibrate", "~x", "--totals", str(totals), "--calfun", name],
+            )
+        if name == "factor":
+            # a categorical term: R's model.matrix names its dummy g + level ("gg2")
+            calfun = rng.choice(["linear", "raking"])
+            named = {"(Intercept)": size, "x": x_total, "gg2": population["g"]["g2"]}
+            path = out / f"c{seed}_factor_totals.json"
+            path.write_text(json.dumps(named))
+            r_totals = ", ".join(f"`{k}`={v}" for k, v in named.items())
+            return (
+                f"d <- calibrate(d, ~x+g, c({r_totals}), calfun='{calfun}')",
+                ["--calibrate", "~x+g", "--totals", str(path), "--calfun", calfun],
+            )
+        assert name == "where", name
         return "d <- subset(d, x > 3)", ["--where", "x > 3"]
-    return "", []
+
+    if kind == "none":
+        return "", []
+    if kind != "chain":
+        return step(kind)
+    # one calibration at most: the command line takes one --calibrate (a second is refused)
+    first, second = rng.choice(
+        [
+            ("post", "rake"),
+            ("rake", "post"),
+            ("post-dom", "post"),
+            *((a, b) for a in ("post", "post-dom", "rake") for b in ("linear", "raking", "factor")),
+            *((b, a) for a in ("post", "post-dom", "rake") for b in ("linear", "raking", "factor")),
+        ]
+    )
+    r_first, args_first = step(first)
+    r_second, args_second = step(second)
+    return f"{r_first}\n{r_second}", args_first + args_second
 
 
 def compare(amargah: list[dict[str, Any]], r: dict[str, Any]) -> list[str]:
@@ -230,8 +280,8 @@ def compare(amargah: list[dict[str, Any]], r: dict[str, Any]) -> list[str]:
     return differ
 
 
-def run(seed: int, out: Path) -> tuple[str, str, str]:
-    args, script = draw_case(seed, out)
+def run(seed: int, out: Path, mix: str = "basic") -> tuple[str, str, str]:
+    args, script = draw_case(seed, out, mix)
     (out / f"c{seed}.R").write_text(script)
     command = [sys.executable, "-m", "amargah", *args]
     ours = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
@@ -263,6 +313,12 @@ def main() -> None:
     parser.add_argument("--from", dest="start", type=int, default=0)
     parser.add_argument("--to", dest="stop", type=int, default=200)
     parser.add_argument("--out", type=Path, help="folder for the cases (a new one by default)")
+    parser.add_argument(
+        "--mix",
+        choices=["basic", "weighting"],
+        default="basic",
+        help="basic: one weighting step or a condition; weighting: mostly chains of two",
+    )
     args = parser.parse_args()
     if args.out is None:
         args.out = Path(tempfile.mkdtemp(prefix="amargah-differential-"))
@@ -270,7 +326,7 @@ def main() -> None:
     print(f"cases in {args.out}", flush=True)
     outcomes: Counter[str] = Counter()
     for seed in range(args.start, args.stop):
-        outcome, detail, line = run(seed, args.out)
+        outcome, detail, line = run(seed, args.out, args.mix)
         outcomes[outcome] += 1
         if outcome not in ("ok", "both-refuse"):
             print(f"{seed} {outcome}: {detail}\n    {line}", flush=True)
