@@ -250,12 +250,12 @@ def _weighting(
         return "", []
     if kind != "chain":
         return step(kind)
-    # one calibration at most: the command line takes one --calibrate (a second is refused)
+    # one step of each kind: the command line takes one --poststratify and one --calibrate
     first, second = rng.choice(
         [
             ("post", "rake"),
             ("rake", "post"),
-            ("post-dom", "post"),
+            ("rake", "post-dom"),
             *((a, b) for a in ("post", "post-dom", "rake") for b in ("linear", "raking", "factor")),
             *((b, a) for a in ("post", "post-dom", "rake") for b in ("linear", "raking", "factor")),
         ]
