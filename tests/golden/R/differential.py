@@ -11,7 +11,10 @@ ciprop by domains are compared with R on each domain's subset, as `svyby` report
 their intervals as Wald intervals from the SE.
 
 Usage (from the repository root): .venv/bin/python tests/golden/R/differential.py
-       [--from 0] [--to 200] [--out FOLDER]
+       [--from 0] [--to 200] [--out FOLDER] [--mix basic|weighting|stages]
+--mix weighting draws mostly chains of two weighting steps (post-stratification, raking,
+calibration with a categorical term, in either order) and raking to a tight tolerance;
+--mix stages draws two-stage designs with an fpc at both stages.
 Prints every case that does not agree, with its command line (the R script is beside
 its data), then a count per outcome: ok, differ, count (rows differ in number),
 both-refuse, R-refuses, amargah-refuses, R-fails. Known differences from R (section 7
@@ -43,17 +46,25 @@ STATISTICS = {
 }
 
 
-def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows of a small survey and the features of its design."""
+def draw_data(
+    rng: random.Random, *, stages: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of a small survey and the features of its design.
+
+    With ``stages``, a two-stage design with an fpc at both stages (``fpc+fpc2``: the
+    PSUs of the stratum and the SSUs of the PSU, as sizes or as fractions), Taylor.
+    """
     strata = rng.choice([1, 2, 3, 5])
-    variance = rng.choice(["taylor", "taylor", "jk1", "jkn", "brr", "fay"])
+    variance = "taylor" if stages else rng.choice(["taylor", "taylor", "jk1", "jkn", "brr", "fay"])
     if variance == "jk1":
         strata = 1
     elif variance != "taylor":
         strata = max(strata, 2)
     lonely = "fail" if variance != "taylor" else rng.choice(["fail", "remove", "adjust"])
-    two_stage = variance == "taylor" and rng.random() < 0.25
-    fpc = rng.choice([None, None, "size", "fraction"])
+    two_stage = stages or (variance == "taylor" and rng.random() < 0.25)
+    fpc = (
+        rng.choice(["size", "fraction"]) if stages else rng.choice([None, None, "size", "fraction"])
+    )
     rows: list[dict[str, Any]] = []
     psu = 0
     for h in range(strata):
@@ -64,7 +75,10 @@ def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]
         for _ in range(n_psu):
             psu += 1
             weight = rng.uniform(2, 30)
-            for k in range(rng.randint(2, 7)):
+            n_rows = rng.randint(2, 7)
+            n_ssu = (n_rows + 1) // 2  # rows k // 2 share an SSU
+            ssus = n_ssu + rng.randint(0, 6) if stages else 0
+            for k in range(n_rows):
                 w = round(weight * rng.uniform(0.8, 1.2), 4)
                 rows.append(
                     {
@@ -82,11 +96,14 @@ def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]
                         "dom2": rng.choice("uv"),
                     }
                 )
+                if stages:
+                    rows[-1]["fpc2"] = ssus if fpc == "size" else round(n_ssu / ssus, 6)
     design = {
         "stratified": strata > 1,
         "variance": variance,
         "lonely": lonely,
-        "two_stage": two_stage and fpc is None,
+        "two_stage": two_stage and (stages or fpc is None),
+        "stages": stages,
         "fpc": fpc,
         "probs": rng.random() < 0.15,
     }
@@ -96,7 +113,7 @@ def draw_data(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]:
     """The command line and the R script of one case; writes its data files."""
     rng = random.Random(seed)
-    rows, d = draw_data(rng)
+    rows, d = draw_data(rng, stages=mix == "stages")
     data = out / f"c{seed}.csv"
     columns = list(rows[0])
     lines = [",".join("" if r[c] is None else str(r[c]) for c in columns) for r in rows]
@@ -109,12 +126,13 @@ def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]
     args = ["estimate", str(data), "--ids", ids, "--na-rm", "--level", str(level)]
     args += ["--probs", "pr"] if d["probs"] else ["--weights", "w"]
     args += ["--strata", "h"] if d["stratified"] else []
-    args += ["--fpc", "fpc"] if d["fpc"] else []
+    fpc = "fpc+fpc2" if d["stages"] else "fpc"
+    args += ["--fpc", fpc] if d["fpc"] else []
     args += ["--lonely-psu", d["lonely"]]
     design = (
         f"svydesign(ids=~{ids}, strata={'~h' if d['stratified'] else 'NULL'}, "
         f"{'probs=~pr' if d['probs'] else 'weights=~w'}, "
-        f"fpc={'~fpc' if d['fpc'] else 'NULL'}, data=df)"
+        f"fpc={'~' + fpc if d['fpc'] else 'NULL'}, data=df)"
     )
     variance = d["variance"]
     if variance != "taylor":
@@ -189,7 +207,7 @@ def _weighting(
     two steps (applied in command-line order, as R applies its calls in turn),
     calibration to a model with a categorical term, and raking to a tight tolerance.
     """
-    if mix == "basic":
+    if mix != "weighting":
         kind = rng.choice(["none", "none", "post", "rake", "linear", "raking", "where"])
     else:
         kind = rng.choice(["chain", "chain", "chain", "factor", "rake-tight", "post", "where"])
@@ -315,9 +333,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="folder for the cases (a new one by default)")
     parser.add_argument(
         "--mix",
-        choices=["basic", "weighting"],
+        choices=["basic", "weighting", "stages"],
         default="basic",
-        help="basic: one weighting step or a condition; weighting: mostly chains of two",
+        help="basic: one weighting step or a condition; weighting: mostly chains of two; "
+        "stages: two-stage designs with an fpc at both stages",
     )
     args = parser.parse_args()
     if args.out is None:
