@@ -144,7 +144,9 @@ def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]
     weighting, step = _weighting(rng, rows, seed, out, mix)
     args += step
     option, formula, function, extra = STATISTICS[stat]
-    args += option
+    # several quantiles in one request outside the basic mix (which keeps its draws)
+    probs = "0.5" if mix == "basic" else rng.choice(["0.5", "0.25,0.5,0.75", "0.1,0.9"])
+    args += ["--quantile", f"y@{probs}"] if stat == "quantile" else option
     if school:
         args += ["--qrule", "school"]
     if by:
@@ -152,21 +154,23 @@ def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]
     r_by = "~" + by.replace(",", "+") if by else ""
     alpha = round(1 - level, 2)
     if stat == "quantile":
-        extra = f", quantiles=0.5, ci=TRUE, alpha={alpha}, qrule='{'school' if school else 'math'}'"
+        rule = "school" if school else "math"
+        extra = f", quantiles=c({probs}), ci=TRUE, alpha={alpha}, qrule='{rule}'"
     elif stat == "ciprop":
         extra += f", level={level}"
     if by and stat in ("quantile", "ciprop"):
         keys = "paste(" + ", ".join(f"df${c}" for c in by.split(",")) + ")"
+        # a row per domain and p: estimate, lower, upper, SE
         one = (
-            f"svyquantile(~y, subset(d, key == l), na.rm=TRUE{extra})$y[1, ]"
+            f"svyquantile(~y, subset(d, key == l), na.rm=TRUE{extra})$y"
             if stat == "quantile"
             else f"{{q <- svyciprop({formula}, subset(d, key == l), na.rm=TRUE{extra}); "
             "c(coef(q), confint(q)[1], confint(q)[2], SE(q))}"
         )
         body = (
             f"df$key <- {keys}; d <- update(d, key = {keys})\n"
-            f"res <- sapply(sort(unique(df$key)), function(l) {one})\n"
-            "out <- list(est=res[1, ], se=res[4, ], lo=res[2, ])"
+            f"res <- do.call(rbind, lapply(sort(unique(df$key)), function(l) {one}))\n"
+            "out <- list(est=res[, 1], se=res[, 4], lo=res[, 2])"
         )
     else:
         if stat == "ratio":
