@@ -159,7 +159,8 @@ def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]
     elif stat == "ciprop":
         extra += f", level={level}"
     if by and stat in ("quantile", "ciprop"):
-        keys = "paste(" + ", ".join(f"df${c}" for c in by.split(",")) + ")"
+        # the key from the design's own rows, which --where may have subset
+        keys = "paste(" + ", ".join(by.split(",")) + ")"
         # a row per domain and p: estimate, lower, upper, SE
         one = (
             f"svyquantile(~y, subset(d, key == l), na.rm=TRUE{extra})$y"
@@ -168,8 +169,8 @@ def draw_case(seed: int, out: Path, mix: str = "basic") -> tuple[list[str], str]
             "c(coef(q), confint(q)[1], confint(q)[2], SE(q))}"
         )
         body = (
-            f"df$key <- {keys}; d <- update(d, key = {keys})\n"
-            f"res <- do.call(rbind, lapply(sort(unique(df$key)), function(l) {one}))\n"
+            f"d <- update(d, key = {keys})\n"
+            f"res <- do.call(rbind, lapply(sort(unique(d$variables$key)), function(l) {one}))\n"
             "out <- list(est=res[, 1], se=res[, 4], lo=res[, 2])"
         )
     else:
