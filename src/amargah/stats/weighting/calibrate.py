@@ -227,20 +227,37 @@ def calibrate(
         refuse_weightless_terms(reach, target, names, replicates=False)
         coefficients = np.zeros(len(names))
         unit_totals, moment = first, second
-        for _ in range(maxit):
-            misfit = target - unit_totals.sum(axis=0)
-            if np.all(np.abs(misfit) / (1 + np.abs(target)) < epsilon):
-                break
-            coefficients = coefficients + np.linalg.pinv(moment.sum(axis=0)) @ misfit
+
+        def moments_at(coefficients: FloatArray) -> tuple[FloatArray, FloatArray]:
             trial = Calibration(
                 formula, tuple(names), tuple(columns), calfun, coefficients, information, first
             )
-            unit_totals, moment = _moments(design, columns, trial.g_expression())
-        else:
-            raise SurveyInputError(
-                f"raking calibration did not converge in {maxit} iterations; "
-                "check that the totals are consistent"
-            )
+            return _moments(design, columns, trial.g_expression())
+
+        # step for step as R's grake: Newton steps from zero, a step whose factors
+        # overflow halved (each halving an iteration), at most maxit iterations
+        iteration = 1
+        while True:
+            misfit = target - unit_totals.sum(axis=0)
+            step = np.linalg.pinv(moment.sum(axis=0), rcond=256 * np.finfo(float).eps) @ misfit
+            coefficients = coefficients + step
+            unit_totals, moment = moments_at(coefficients)
+            while iteration < maxit and not (
+                np.all(np.isfinite(unit_totals)) and np.all(np.isfinite(moment))
+            ):
+                iteration += 1
+                step = step / 2
+                coefficients = coefficients - step
+                unit_totals, moment = moments_at(coefficients)
+            misfit = target - unit_totals.sum(axis=0)
+            if np.all(np.abs(misfit) / (1 + np.abs(target)) < epsilon):
+                break
+            iteration += 1
+            if iteration > maxit:
+                raise SurveyInputError(
+                    f"raking calibration did not converge in {maxit} iterations; "
+                    "check that the totals are consistent"
+                )
     calibration = Calibration(
         formula=formula,
         names=tuple(names),

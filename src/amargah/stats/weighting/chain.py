@@ -31,6 +31,7 @@ are these tables; with categorical ones they stay small.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -694,38 +695,71 @@ def replicate_calibration(
 def _grake(
     model: FloatArray, weights: FloatArray, target: FloatArray, epsilon: float, maxit: int
 ) -> FloatArray:
-    """R's ``grake`` with ``calfun="raking"`` for every replicate at once."""
-    replicates, p = weights.shape[0], model.shape[1]
-    sample = weights @ model
-    scale = np.ones(replicates)
+    """R's ``grake`` with ``calfun="raking"`` for each replicate (a row of ``weights``)."""
+    return np.stack(
+        [
+            _grake_replicate(model, row, target, epsilon, maxit, replicate=r + 1)
+            for r, row in enumerate(weights)
+        ]
+    )
+
+
+def _grake_replicate(
+    model: FloatArray,
+    weights: FloatArray,
+    target: FloatArray,
+    epsilon: float,
+    maxit: int,
+    *,
+    replicate: int,
+) -> FloatArray:
+    """The raking factors (cells) of one replicate's weights, step for step as R's ``grake``.
+
+    A step whose factors overflow is halved until they are finite, each halving counting
+    as an iteration. A replicate that is not within ``epsilon`` after ``maxit`` iterations
+    keeps the factors reached, with a warning: R's ``calibrate`` of a replicate design
+    does the same (it stops only when the full sample fails).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        scales = target[None, :] / sample
+        scales = target / (weights @ model)
     # R rescales the weights when every total is more than 20 times the sample's
-    rescaled = np.min(scales, axis=1) > 20
-    scale[rescaled] = np.mean(scales[rescaled], axis=1)
-    weights = weights * scale[:, None]
-    eta = np.zeros((replicates, p))
-    active = np.ones(replicates, dtype=bool)
+    scale = float(np.mean(scales)) if np.min(scales) > 20 else 1.0
+    weights = weights * scale
+    eta = np.zeros(model.shape[1])
+    g = np.ones(model.shape[0])
     iteration = 1
-    while True:
-        g = np.exp(eta @ model.T)  # (replicates, cells)
-        for r in np.flatnonzero(active):
-            information = (model * (weights[r] * g[r])[:, None]).T @ model
-            misfit = target - (weights[r] * g[r]) @ model
+    with np.errstate(over="ignore", invalid="ignore"):
+        while True:
+            information = (model * (weights * g)[:, None]).T @ model
+            misfit = target - (weights * g) @ model
             step = np.linalg.pinv(information, rcond=256 * np.finfo(float).eps) @ misfit
-            eta[r] = eta[r] + step
-        g = np.exp(eta @ model.T)
-        misfit = target[None, :] - (weights * g) @ model
-        done = np.all(np.abs(misfit) / (1 + np.abs(target[None, :])) < epsilon, axis=1)
-        active = active & ~done
-        if not active.any():
-            break
-        iteration += 1
-        if iteration > maxit:
-            raise SurveyInputError(
-                f"raking calibration of a replicate did not converge in {maxit} iterations"
-            )
-    return np.asarray(np.exp(eta @ model.T) * scale[:, None], dtype=float)
+            eta = eta + step
+            g = np.exp(model @ eta)
+            while iteration < maxit and not np.all(np.isfinite(g)):
+                iteration += 1
+                step = step / 2
+                eta = eta - step
+                g = np.exp(model @ eta)
+            misfit = target - (weights * g) @ model
+            achieved = np.abs(misfit) / (1 + np.abs(target))
+            if np.all(achieved < epsilon):
+                break
+            iteration += 1
+            if iteration > maxit:
+                if not np.all(np.isfinite(g)):
+                    raise SurveyInputError(
+                        f"raking calibration of replicate {replicate} diverged: its weights "
+                        "cannot reach the totals; check that the totals are consistent"
+                    )
+                warnings.warn(
+                    f"raking calibration of replicate {replicate} did not converge in "
+                    f"{maxit} iterations (largest relative misfit {float(np.max(achieved)):.3g}); "
+                    "its weights are kept as they are, as R's calibrate keeps them",
+                    UserWarning,
+                    stacklevel=6,
+                )
+                break
+    return np.asarray(g * scale, dtype=float)
 
 
 def _solve(block: _Block, entering: FloatArray) -> FloatArray:
