@@ -17,9 +17,9 @@ calibration with a categorical term, in either order) and raking to a tight tole
 --mix stages draws two-stage designs with an fpc at both stages.
 Prints every case that does not agree, with its command line (the R script is beside
 its data), then a count per outcome: ok, differ, count (rows differ in number),
-both-refuse, R-refuses, amargah-refuses, R-fails. Known differences from R (section 7
-of docs/en/statistics.md) and R's floating-point noise show up as "differ" too: look
-at each before calling it a defect.
+both-refuse, R-refuses, amargah-refuses, amargah-crashes (exit code neither 0 nor 2),
+R-fails. Known differences from R (section 7 of docs/en/statistics.md) and R's
+floating-point noise show up as "differ" too: look at each before calling it a defect.
 """
 
 from __future__ import annotations
@@ -315,6 +315,8 @@ def run(seed: int, out: Path, mix: str = "basic") -> tuple[str, str, str]:
         check=False,
     )
     line = "amargah " + " ".join(args)
+    if ours.returncode not in (0, 2):  # a traceback, not a message: a defect whatever R says
+        return "amargah-crashes", ours.stderr.strip()[-300:], line
     try:
         r = json.loads(theirs.stdout)
     except json.JSONDecodeError:
