@@ -377,6 +377,24 @@ def test_repeatable_options_and_option_like_values_are_not_counted(app: typer.Ty
     assert [row["variable"] for row in json.loads(both.stdout)["estimates"]] == ["x", "age"]
 
 
+def test_a_warning_is_one_line_in_the_commands_voice(app: typer.Typer, tmp_path: Path) -> None:
+    # BRR raked to totals its first replicate cannot reach: R's calibrate keeps that
+    # replicate's weights with a warning (tests/golden/R/replicate_raking_unconverged.R)
+    totals = tmp_path / "totals.json"
+    totals.write_text(json.dumps({"(Intercept)": 535, "x": 2526.67, "gg2": 204}))
+    data = GOLDEN / "data" / "brr_raking_unconverged.csv"
+    design = ["--ids", "psu", "--strata", "h", "--weights", "w", "--replicates", "brr"]
+    calibration = ["--calibrate", "~x+g", "--totals", str(totals), "--calfun", "raking"]
+    result = _run(app, str(data), *design, *calibration, "--proportion", "cat", "--na-rm")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "amargah estimate: warning: raking calibration of replicate 1 did not converge in 50 "
+        "iterations (largest relative misfit 0.00489); its weights are kept as they are, as "
+        "R's calibrate keeps them"
+    ]
+    assert len(json.loads(result.stdout)["estimates"]) == 3
+
+
 POSTSTRATIFY = json.loads((GOLDEN / "poststratify.json").read_text())
 
 

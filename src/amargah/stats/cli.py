@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -137,14 +138,26 @@ class LonelyPSUOption(StrEnum):
     certainty = "certainty"
 
 
-class OnceOptionsCommand(typer.core.TyperCommand):
-    """A command that refuses an option of one value given more than once.
+class StatisticalCommand(typer.core.TyperCommand):
+    """A statistical command: refuses an option of one value given more than once, and
+    shows the library's warnings as one line of its own.
 
     click keeps the last of a repeated option and drops the others without a word:
     ``--calibrate ~x ... --calibrate ~z`` would calibrate once, to the second model,
     where R's two ``calibrate`` calls calibrate twice. Options that may be repeated
     (``--rake``, ``--mean``, ...) and flags are not counted; nothing is read.
     """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click.Context
+        def show(message: Warning | str, *_args: Any, **_kwargs: Any) -> None:
+            # "raking did not converge ...", not Python's file, line and source text
+            typer.echo(f"amargah {ctx.info_name}: warning: {message}", err=True)
+
+        with warnings.catch_warnings():
+            # the library's own warnings are shown, whatever filter the caller set
+            warnings.simplefilter("default", UserWarning)
+            warnings.showwarning = show
+            return super().invoke(ctx)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click.Context
         once: set[str] = set()  # options of one value
@@ -188,7 +201,7 @@ def register(app: typer.Typer) -> None:
         ("weight", weight),
         ("sample", sample),
     ):
-        app.command(name, no_args_is_help=True, cls=OnceOptionsCommand)(command)
+        app.command(name, no_args_is_help=True, cls=StatisticalCommand)(command)
 
 
 def estimate(
