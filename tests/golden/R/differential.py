@@ -231,23 +231,18 @@ def _weighting(
     g, dom = out / f"c{seed}_g.csv", out / f"c{seed}_dom.csv"
 
     def step(name: str) -> tuple[str, list[str]]:
-        if name == "post":
-            return f"d <- postStratify(d, ~g, read.csv('{g}'))", ["--poststratify", f"g={g}"]
-        if name == "post-dom":
-            r_line = f"d <- postStratify(d, ~dom, read.csv('{dom}'))"
-            return r_line, ["--poststratify", f"dom={dom}"]
-        if name == "rake":
+        if name in ("post", "post-dom"):
+            column, path = ("g", g) if name == "post" else ("dom", dom)
+            r_line = f"d <- postStratify(d, ~{column}, read.csv('{path}'))"
+            return r_line, ["--poststratify", f"{column}={path}"]
+        if name in ("rake", "rake-tight"):
+            tight = name == "rake-tight"
+            control = ", control=list(maxit=50, epsilon=1e-4, verbose=FALSE)" if tight else ""
             return (
-                f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')))",
-                ["--rake", f"g={g}", "--rake", f"dom={dom}"],
-            )
-        if name == "rake-tight":
-            return (
-                f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')), "
-                "control=list(maxit=50, epsilon=1e-4, verbose=FALSE))",
+                f"d <- rake(d, list(~g, ~dom), list(read.csv('{g}'), read.csv('{dom}')){control})",
                 [
                     *("--rake", f"g={g}", "--rake", f"dom={dom}"),
-                    *("--rake-epsilon", "1e-4", "--rake-maxit", "50"),
+                    *(("--rake-epsilon", "1e-4", "--rake-maxit", "50") if tight else ()),
                 ],
             )
         if name in ("linear", "raking"):

@@ -30,6 +30,7 @@ from amargah.stats.expressions import parse_terms
 from amargah.stats.unit_query import aggregate_per_unit
 from amargah.stats.weighting.chain import (
     WeightingStep,
+    raking_steps,
     refuse_weightless_terms,
     solve_calibration,
     with_step,
@@ -225,8 +226,6 @@ def calibrate(
     else:
         reach = np.diagonal(information)[None, :]  # sum w x^2 of each term
         refuse_weightless_terms(reach, target, names, replicates=False)
-        coefficients = np.zeros(len(names))
-        unit_totals, moment = first, second
 
         def moments_at(coefficients: FloatArray) -> tuple[FloatArray, FloatArray]:
             trial = Calibration(
@@ -234,30 +233,19 @@ def calibrate(
             )
             return _moments(design, columns, trial.g_expression())
 
-        # step for step as R's grake: Newton steps from zero, a step whose factors
-        # overflow halved (each halving an iteration), at most maxit iterations
-        iteration = 1
-        while True:
-            misfit = target - unit_totals.sum(axis=0)
-            step = np.linalg.pinv(moment.sum(axis=0), rcond=256 * np.finfo(float).eps) @ misfit
-            coefficients = coefficients + step
-            unit_totals, moment = moments_at(coefficients)
-            while iteration < maxit and not (
-                np.all(np.isfinite(unit_totals)) and np.all(np.isfinite(moment))
-            ):
-                iteration += 1
-                step = step / 2
-                coefficients = coefficients - step
-                unit_totals, moment = moments_at(coefficients)
-            misfit = target - unit_totals.sum(axis=0)
-            if np.all(np.abs(misfit) / (1 + np.abs(target)) < epsilon):
-                break
-            iteration += 1
-            if iteration > maxit:
-                raise SurveyInputError(
-                    f"raking calibration did not converge in {maxit} iterations; "
-                    "check that the totals are consistent"
-                )
+        coefficients, (unit_totals, _moment), achieved = raking_steps(
+            moments_at,
+            lambda moments: (moments[0].sum(axis=0), moments[1].sum(axis=0)),
+            (first, second),
+            target,
+            epsilon=epsilon,
+            maxit=maxit,
+        )
+        if not achieved < epsilon:
+            raise SurveyInputError(
+                f"raking calibration did not converge in {maxit} iterations; "
+                "check that the totals are consistent"
+            )
     calibration = Calibration(
         formula=formula,
         names=tuple(names),

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 StepKind = Literal["poststratify", "nonresponse", "rake", "calibrate", "trim"]
 _T = TypeVar("_T")
+_Moments = TypeVar("_Moments")
 _ONE = exp.Literal.number(1)
 _ZERO = exp.Literal.number(0)
 
@@ -327,6 +328,49 @@ def refuse_empty_replicate_level(
         "collapse the level with a neighbouring one",
         column="+".join(columns),
     )
+
+
+def raking_steps(
+    moments_at: Callable[[FloatArray], _Moments],
+    sums: Callable[[_Moments], tuple[FloatArray, FloatArray]],
+    start: _Moments,
+    target: FloatArray,
+    *,
+    epsilon: float,
+    maxit: int,
+) -> tuple[FloatArray, _Moments, float]:
+    """Raking calibration's Newton steps from zero, step for step as R's ``grake``.
+
+    ``moments_at(coefficients)`` gives the moments of the weights times the factors
+    ``exp(x'coefficients)``, ``sums`` their model totals (p) and information matrix
+    (p, p), and ``start`` the moments at zero. A step whose moments are not finite (the
+    factors overflowed) is halved until they are, each halving counting as an iteration;
+    at most ``maxit`` iterations. Returns the coefficients, their moments and the largest
+    relative misfit ``|target - total| / (1 + |target|)`` reached: below ``epsilon``
+    when converged, NaN when the moments are still not finite.
+    """
+    coefficients = np.zeros(len(target))
+    moments = start
+    totals, information = sums(moments)
+    iteration = 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        while True:
+            step = np.linalg.pinv(information, rcond=256 * np.finfo(float).eps) @ (target - totals)
+            coefficients = coefficients + step
+            moments = moments_at(coefficients)
+            totals, information = sums(moments)
+            while iteration < maxit and not (
+                np.all(np.isfinite(totals)) and np.all(np.isfinite(information))
+            ):
+                iteration += 1
+                step = step / 2
+                coefficients = coefficients - step
+                moments = moments_at(coefficients)
+                totals, information = sums(moments)
+            achieved = float(np.max(np.abs(target - totals) / (1 + np.abs(target))))
+            iteration += 1
+            if achieved < epsilon or iteration > maxit:
+                return coefficients, moments, achieved
 
 
 def solve_calibration(
@@ -713,53 +757,44 @@ def _grake_replicate(
     *,
     replicate: int,
 ) -> FloatArray:
-    """The raking factors (cells) of one replicate's weights, step for step as R's ``grake``.
+    """The raking factors (cells) of one replicate's weights (`raking_steps`).
 
-    A step whose factors overflow is halved until they are finite, each halving counting
-    as an iteration. A replicate that is not within ``epsilon`` after ``maxit`` iterations
-    keeps the factors reached, with a warning: R's ``calibrate`` of a replicate design
-    does the same (it stops only when the full sample fails).
+    A replicate that is not within ``epsilon`` after ``maxit`` iterations keeps the
+    factors reached, with a warning: R's ``calibrate`` of a replicate design does the same
+    (it stops only when the full sample fails).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         scales = target / (weights @ model)
     # R rescales the weights when every total is more than 20 times the sample's
     scale = float(np.mean(scales)) if np.min(scales) > 20 else 1.0
     weights = weights * scale
-    eta = np.zeros(model.shape[1])
-    g = np.ones(model.shape[0])
-    iteration = 1
-    with np.errstate(over="ignore", invalid="ignore"):
-        while True:
-            information = (model * (weights * g)[:, None]).T @ model
-            misfit = target - (weights * g) @ model
-            step = np.linalg.pinv(information, rcond=256 * np.finfo(float).eps) @ misfit
-            eta = eta + step
-            g = np.exp(model @ eta)
-            while iteration < maxit and not np.all(np.isfinite(g)):
-                iteration += 1
-                step = step / 2
-                eta = eta - step
-                g = np.exp(model @ eta)
-            misfit = target - (weights * g) @ model
-            achieved = np.abs(misfit) / (1 + np.abs(target))
-            if np.all(achieved < epsilon):
-                break
-            iteration += 1
-            if iteration > maxit:
-                if not np.all(np.isfinite(g)):
-                    raise SurveyInputError(
-                        f"raking calibration of replicate {replicate} diverged: its weights "
-                        "cannot reach the totals; check that the totals are consistent"
-                    )
-                warnings.warn(
-                    f"raking calibration of replicate {replicate} did not converge in "
-                    f"{maxit} iterations (largest relative misfit {float(np.max(achieved)):.3g}); "
-                    "its weights are kept as they are, as R's calibrate keeps them",
-                    UserWarning,
-                    stacklevel=6,
-                )
-                break
-    return np.asarray(g * scale, dtype=float)
+
+    def moments_at(coefficients: FloatArray) -> tuple[FloatArray, FloatArray]:
+        weighted = weights * np.exp(model @ coefficients)
+        return weighted @ model, (model * weighted[:, None]).T @ model
+
+    coefficients, _moments, achieved = raking_steps(
+        moments_at,
+        lambda moments: moments,
+        moments_at(np.zeros(model.shape[1])),
+        target,
+        epsilon=epsilon,
+        maxit=maxit,
+    )
+    if not achieved < epsilon:
+        if math.isnan(achieved):
+            raise SurveyInputError(
+                f"raking calibration of replicate {replicate} diverged: its weights "
+                "cannot reach the totals; check that the totals are consistent"
+            )
+        warnings.warn(
+            f"raking calibration of replicate {replicate} did not converge in {maxit} "
+            f"iterations (largest relative misfit {achieved:.3g}); its weights are kept "
+            "as they are, as R's calibrate keeps them",
+            UserWarning,
+            stacklevel=6,
+        )
+    return np.asarray(np.exp(model @ coefficients) * scale, dtype=float)
 
 
 def _solve(block: _Block, entering: FloatArray) -> FloatArray:
